@@ -1,0 +1,21 @@
+//! The API machinery shared by every resource: routing, discovery, OpenAPI, version, health,
+//! content negotiation, Status errors and the stored-object defaults of the generated translators.
+
+pub mod accept;
+pub mod discovery;
+pub mod model;
+pub mod openapi;
+pub mod reply;
+pub mod request;
+pub mod router;
+pub mod status;
+pub mod stored;
+pub mod table;
+pub mod version;
+
+pub use reply::Reply;
+pub use request::ApiRequest;
+pub use status::Status;
+
+/// What every translator method returns.
+pub type ApiResult = Result<Reply, Status>;

@@ -1,0 +1,106 @@
+//! From an authenticated HTTP request to an answer: the fixed endpoints (version, health,
+//! discovery, OpenAPI) first, then the generated route table and the translators.
+
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde_json::json;
+
+use super::model::Verb;
+use super::reply::{Body, Reply};
+use super::request::{ApiRequest, Query};
+use super::status::Status;
+use super::{ApiResult, discovery, openapi, version};
+use crate::generated::{self, RESOURCES, ROUTES, Translators};
+use crate::security::auth::User;
+
+/// Kubernetes' own limit on request bodies (3 MiB); larger writes could not be stored anyway.
+pub const DEFAULT_BODY_LIMIT: usize = 3 * 1024 * 1024;
+
+/// The routed part of the server: the translators and request limits.
+pub struct Router {
+    /// One translator per resource.
+    pub translators: Translators,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// `host:port` to publish when the request has no `Host` header.
+    pub server_address: String,
+}
+
+impl Router {
+    /// Answers one request from an authenticated user.
+    pub async fn handle(&self, req: Request<Incoming>, user: User) -> Response<Body> {
+        let result = self.route(req, user).await;
+        let mut resp = result.unwrap_or_else(Reply::from).into_response();
+        resp.headers_mut()
+            .entry(http::header::CACHE_CONTROL)
+            .or_insert(http::HeaderValue::from_static("no-cache, private"));
+        resp
+    }
+
+    async fn route(&self, mut req: Request<Incoming>, user: User) -> ApiResult {
+        let path = req.uri().path().to_string();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let query = Query::parse(req.uri().query());
+        let get = req.method() == Method::GET || req.method() == Method::HEAD;
+        if get {
+            let headers = req.headers();
+            match segments.as_slice() {
+                ["version"] => return Ok(Reply::json(StatusCode::OK, &json!(version::info()))),
+                ["healthz" | "livez" | "readyz"] | ["healthz" | "livez" | "readyz", _] => {
+                    return Ok(Reply::bytes(StatusCode::OK, "text/plain; charset=utf-8", "ok"));
+                }
+                ["api"] => return Ok(discovery::api(headers, &discovery::server_address(headers, &self.server_address))),
+                ["apis"] => return Ok(discovery::apis(headers)),
+                ["api", "v1"] => return discovery::resource_list("", "v1"),
+                ["apis", group] => return discovery::group(group),
+                ["apis", group, version] => return discovery::resource_list(group, version),
+                ["openapi", "v3"] => return Ok(openapi::root()),
+                ["openapi", "v3", rest @ ..] => return openapi::document(&rest.join("/"), &query, headers),
+                _ => {}
+            }
+        }
+        let found = generated::match_path(&segments).ok_or_else(Status::path_not_found)?;
+        let route = found
+            .routes
+            .iter()
+            .map(|i| &ROUTES[*i as usize])
+            .find(|r| r.method == req.method().as_str())
+            .ok_or_else(|| {
+                Status::method_not_allowed(format!("the server does not allow this method on the requested resource"))
+            })?;
+        let resource = &RESOURCES[route.resource as usize];
+        let mut verb = route.verb;
+        if verb == Verb::List && query.flag("watch") {
+            if !resource.verbs.contains(&Verb::Watch) {
+                return Err(Status::method_not_allowed(format!("{} does not support watch", resource.qualified_name())));
+            }
+            verb = Verb::Watch;
+        }
+        let namespace = found.namespace.map(str::to_string);
+        let name = found.name.map(str::to_string);
+        let (upgrade, body) = if verb == Verb::Connect {
+            (Some(hyper::upgrade::on(&mut req)), bytes::Bytes::new())
+        } else {
+            let limited = Limited::new(req.body_mut(), self.body_limit);
+            match limited.collect().await {
+                Ok(b) => (None, b.to_bytes()),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(Status::too_large(self.body_limit)),
+                Err(e) => return Err(Status::bad_request(format!("reading the request body: {e}"))),
+            }
+        };
+        let api_req = ApiRequest {
+            route,
+            resource,
+            verb,
+            namespace,
+            name,
+            query,
+            headers: std::mem::take(req.headers_mut()),
+            body,
+            user,
+            upgrade,
+        };
+        generated::dispatch(&self.translators, api_req).await
+    }
+}

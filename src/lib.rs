@@ -1,0 +1,18 @@
+//! k2d serves the Kubernetes API for one Docker or Podman host.
+//!
+//! - [`generated`]: what `build.rs` derives from `spec/` (routes, translator traits, documents);
+//! - [`api`]: the API machinery shared by every resource;
+//! - [`translators`]: hand-written translators, one per resource;
+//! - [`server`]: HTTPS, HTTP/1.1 and HTTP/2, authentication;
+//! - [`security`]: CA, certificates, token, kubeconfig;
+//! - [`cli`]: the `k2d` command.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod cli;
+pub mod engine;
+pub mod generated;
+pub mod security;
+pub mod server;
+pub mod translators;

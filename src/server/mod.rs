@@ -1,0 +1,184 @@
+//! The HTTPS server: credentials and kubeconfig on start, TLS, HTTP/1.1 (with upgrades) and
+//! HTTP/2, authentication of every request, request logging, graceful shutdown.
+
+pub mod tls;
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::api::Reply;
+use crate::api::Status;
+use crate::api::router::{DEFAULT_BODY_LIMIT, Router};
+use crate::security::auth::{Authenticator, User};
+use crate::security::{files, kubeconfig, pki};
+
+/// How long a client has to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long open requests (watches, streams) get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What `k2d serve` needs to know.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub listen_address: IpAddr,
+    /// Port to listen on.
+    pub port: u16,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Extra names or addresses clients reach k2d at (SANs; the first one goes in the kubeconfig).
+    pub advertise_addresses: Vec<String>,
+    /// Container engine URL.
+    pub engine: String,
+}
+
+struct State {
+    router: Router,
+    auth: Authenticator,
+}
+
+impl State {
+    async fn handle(&self, req: http::Request<hyper::body::Incoming>, cert_user: Option<&User>) -> http::Response<crate::api::reply::Body> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let uri = req.uri().clone();
+        let agent = req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let resp = match self.auth.authenticate(req.headers(), cert_user) {
+            Some(user) => self.router.handle(req, user).await,
+            None => Reply::from(Status::unauthorized()).into_response(),
+        };
+        tracing::debug!(
+            method = %method,
+            uri = %uri,
+            status = resp.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            agent = %agent,
+            "request"
+        );
+        resp
+    }
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+fn local_addresses() -> Vec<IpAddr> {
+    if_addrs::get_if_addrs().map(|ifs| ifs.into_iter().map(|i| i.ip()).collect()).unwrap_or_default()
+}
+
+/// The host clients are told to use: the first advertise address, else the listen address,
+/// else loopback.
+pub fn advertised_host(opts: &ServeOptions) -> String {
+    match opts.advertise_addresses.first() {
+        Some(a) => a.clone(),
+        None if !opts.listen_address.is_unspecified() => opts.listen_address.to_string(),
+        None => "127.0.0.1".to_string(),
+    }
+}
+
+/// Resolves when the process is asked to stop (SIGTERM or SIGINT).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Runs the server until SIGTERM or SIGINT.
+pub async fn run(opts: ServeOptions) -> Result<()> {
+    files::ensure_private_dir(&opts.data_dir)?;
+    let sans = pki::server_sans(host_name(), &local_addresses(), &opts.advertise_addresses);
+    let creds = pki::ensure(&opts.data_dir, &sans)?;
+    let host = advertised_host(&opts);
+    let server_url = kubeconfig::server_url(&host, opts.port);
+    let kubeconfig_path = opts.data_dir.join("kubeconfig");
+    files::write_private(&kubeconfig_path, kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes())?;
+    let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
+
+    let addr = SocketAddr::new(opts.listen_address, opts.port);
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    let state = Arc::new(State {
+        router: Router {
+            translators: crate::translators::all(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            server_address: server_url.trim_start_matches("https://").to_string(),
+        },
+        auth: Authenticator::new(&creds.admin_token),
+    });
+    tracing::info!(engine = %opts.engine, "k2d serving the Kubernetes API on https://{addr}");
+    tracing::info!("kubeconfig: {}", kubeconfig_path.display());
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let state = state.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, "TLS handshake failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let cert_user: Option<User> = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| pki::certificate_user(leaf));
+            let cert_user = Arc::new(cert_user);
+            let service = service_fn(move |req| {
+                let state = state.clone();
+                let cert_user = cert_user.clone();
+                async move { Ok::<_, Infallible>(state.handle(req, cert_user.as_ref().as_ref()).await) }
+            });
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service).into_owned();
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+        });
+    }
+    tracing::info!("shutting down");
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::info!("closing connections still open after {SHUTDOWN_GRACE:?}");
+    }
+    Ok(())
+}
