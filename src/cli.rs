@@ -51,7 +51,11 @@ struct ServeArgs {
     #[arg(long, env = "K2D_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
     /// A name or address clients reach k2d at (repeatable); the first goes in the kubeconfig.
-    #[arg(long = "advertise-address", env = "K2D_ADVERTISE_ADDRESS", value_delimiter = ',')]
+    #[arg(
+        long = "advertise-address",
+        env = "K2D_ADVERTISE_ADDRESS",
+        value_delimiter = ','
+    )]
     advertise_addresses: Vec<String>,
     /// Container engine URL (default: DOCKER_HOST, then the Docker socket, then Podman's).
     #[arg(long, env = "K2D_ENGINE")]
@@ -62,8 +66,13 @@ struct ServeArgs {
 }
 
 fn init_logging(level: &str) -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(level).with_context(|| format!("log level {level:?}"))?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .with_context(|| format!("log level {level:?}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
     Ok(())
 }
 
@@ -81,7 +90,9 @@ fn serve(args: ServeArgs) -> Result<()> {
         advertise_addresses: args.advertise_addresses,
         engine,
     };
-    let workers = std::thread::available_parallelism().map(|n| n.get().min(4)).unwrap_or(2);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(2);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .max_blocking_threads(8)
@@ -93,8 +104,13 @@ fn serve(args: ServeArgs) -> Result<()> {
 
 fn print_kubeconfig(data_dir: PathBuf, server: Option<String>) -> Result<()> {
     let path = data_dir.join("kubeconfig");
-    let text = files::read_optional(&path)?
-        .with_context(|| format!("{} does not exist yet: start `k2d serve --data-dir {}` once", path.display(), data_dir.display()))?;
+    let text = files::read_optional(&path)?.with_context(|| {
+        format!(
+            "{} does not exist yet: start `k2d serve --data-dir {}` once",
+            path.display(),
+            data_dir.display()
+        )
+    })?;
     let text = match server {
         Some(s) => kubeconfig::with_server(&text, &s)?,
         None => text,
@@ -110,7 +126,12 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Kubeconfig { data_dir, server } => print_kubeconfig(data_dir, server),
         Command::Version => {
-            println!("k2d {} (Kubernetes API v{}.{})", env!("CARGO_PKG_VERSION"), crate::api::version::KUBERNETES_MAJOR, crate::api::version::KUBERNETES_MINOR);
+            println!(
+                "k2d {} (Kubernetes API v{}.{})",
+                env!("CARGO_PKG_VERSION"),
+                crate::api::version::KUBERNETES_MAJOR,
+                crate::api::version::KUBERNETES_MINOR
+            );
             Ok(())
         }
     };

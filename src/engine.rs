@@ -10,7 +10,11 @@ pub const PODMAN_SOCKET: &str = "/run/podman/podman.sock";
 
 /// The engine URL: the one given, else `DOCKER_HOST`, else the Docker socket if it exists, else
 /// Podman's (rootful, then the user's), else the Docker socket.
-pub fn resolve(explicit: Option<&str>, docker_host: Option<&str>, runtime_dir: Option<&str>) -> String {
+pub fn resolve(
+    explicit: Option<&str>,
+    docker_host: Option<&str>,
+    runtime_dir: Option<&str>,
+) -> String {
     if let Some(e) = explicit.filter(|e| !e.is_empty()) {
         return e.to_string();
     }
@@ -31,7 +35,10 @@ mod tests {
 
     #[test]
     fn explicit_then_docker_host_then_sockets() {
-        assert_eq!(resolve(Some("tcp://1.2.3.4:2375"), Some("unix:///x"), None), "tcp://1.2.3.4:2375");
+        assert_eq!(
+            resolve(Some("tcp://1.2.3.4:2375"), Some("unix:///x"), None),
+            "tcp://1.2.3.4:2375"
+        );
         assert_eq!(resolve(None, Some("unix:///x"), None), "unix:///x");
         let r = resolve(None, None, Some("/nonexistent"));
         assert!(r.starts_with("unix:///"), "{r}");

@@ -4,6 +4,7 @@
 //! - [`trim`] derives `spec/` from full upstream documents (run by hand, via the `codegen` binary);
 //! - [`generate`] turns `spec/` into Rust source and JSON documents (run by k2d's `build.rs`).
 
+pub mod api_path;
 pub mod generate;
 pub mod trim;
 

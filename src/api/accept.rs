@@ -16,12 +16,18 @@ pub struct MediaRange {
 impl MediaRange {
     /// The value of a parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `true` for `application/json`, `application/*` and `*/*`.
     pub fn accepts_json(&self) -> bool {
-        matches!(self.essence.as_str(), "application/json" | "application/*" | "*/*")
+        matches!(
+            self.essence.as_str(),
+            "application/json" | "application/*" | "*/*"
+        )
     }
 }
 
@@ -38,7 +44,12 @@ pub fn parse(headers: &HeaderMap) -> Vec<MediaRange> {
             }
             let params = parts
                 .filter_map(|p| p.split_once('='))
-                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().trim_matches('"').to_string()))
+                .map(|(k, v)| {
+                    (
+                        k.trim().to_ascii_lowercase(),
+                        v.trim().trim_matches('"').to_string(),
+                    )
+                })
                 .collect();
             out.push(MediaRange { essence, params });
         }
@@ -47,9 +58,17 @@ pub fn parse(headers: &HeaderMap) -> Vec<MediaRange> {
 }
 
 /// The `v` of the first range asking for `as=<kind>` in group `g`, among `versions`.
-pub fn wants_as(ranges: &[MediaRange], kind: &str, group: &str, versions: &[&str]) -> Option<String> {
+pub fn wants_as(
+    ranges: &[MediaRange],
+    kind: &str,
+    group: &str,
+    versions: &[&str],
+) -> Option<String> {
     ranges.iter().find_map(|r| {
-        if r.essence != "application/json" || r.param("as") != Some(kind) || r.param("g") != Some(group) {
+        if r.essence != "application/json"
+            || r.param("as") != Some(kind)
+            || r.param("g") != Some(group)
+        {
             return None;
         }
         let v = r.param("v")?;
@@ -71,18 +90,42 @@ mod tests {
     fn picks_the_first_discovery_version_the_client_lists() {
         let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
         let r = parse(&headers(kubectl));
-        assert_eq!(wants_as(&r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", &["v2", "v2beta1"]).as_deref(), Some("v2"));
+        assert_eq!(
+            wants_as(
+                &r,
+                "APIGroupDiscoveryList",
+                "apidiscovery.k8s.io",
+                &["v2", "v2beta1"]
+            )
+            .as_deref(),
+            Some("v2")
+        );
         let old = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
         let r = parse(&headers(old));
-        assert_eq!(wants_as(&r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", &["v2", "v2beta1"]).as_deref(), Some("v2beta1"));
+        assert_eq!(
+            wants_as(
+                &r,
+                "APIGroupDiscoveryList",
+                "apidiscovery.k8s.io",
+                &["v2", "v2beta1"]
+            )
+            .as_deref(),
+            Some("v2beta1")
+        );
         let r = parse(&headers("application/json, */*"));
-        assert_eq!(wants_as(&r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", &["v2"]), None);
+        assert_eq!(
+            wants_as(&r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", &["v2"]),
+            None
+        );
     }
 
     #[test]
     fn recognises_table_requests() {
         let table = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         let r = parse(&headers(table));
-        assert_eq!(wants_as(&r, "Table", "meta.k8s.io", &["v1", "v1beta1"]).as_deref(), Some("v1"));
+        assert_eq!(
+            wants_as(&r, "Table", "meta.k8s.io", &["v1", "v1beta1"]).as_deref(),
+            Some("v1")
+        );
     }
 }

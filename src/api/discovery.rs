@@ -5,24 +5,31 @@
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
+use super::accept;
 use super::reply::{JSON, Reply};
 use super::status::Status;
-use super::accept;
 use crate::generated::{DISCOVERY, GROUP_VERSIONS};
 
 const AGGREGATED_VERSIONS: &[&str] = &["v2", "v2beta1"];
 
 fn aggregated(headers: &HeaderMap, core: bool) -> Option<Reply> {
     let ranges = accept::parse(headers);
-    let v = accept::wants_as(&ranges, "APIGroupDiscoveryList", "apidiscovery.k8s.io", AGGREGATED_VERSIONS)?;
+    let v = accept::wants_as(
+        &ranges,
+        "APIGroupDiscoveryList",
+        "apidiscovery.k8s.io",
+        AGGREGATED_VERSIONS,
+    )?;
     let body = match (core, v.as_str()) {
         (true, "v2") => DISCOVERY.api_v2,
         (false, "v2") => DISCOVERY.apis_v2,
         (true, _) => DISCOVERY.api_v2beta1,
         (false, _) => DISCOVERY.apis_v2beta1,
     };
-    let ct = HeaderValue::from_str(&format!("application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"))
-        .expect("a valid header value");
+    let ct = HeaderValue::from_str(&format!(
+        "application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"
+    ))
+    .expect("a valid header value");
     Some(Reply::body(StatusCode::OK, ct, super::reply::full(body)))
 }
 
@@ -50,7 +57,9 @@ pub fn group(group: &str) -> Result<Reply, Status> {
     let versions: Vec<_> = GROUP_VERSIONS
         .iter()
         .filter(|g| g.group == group && !group.is_empty())
-        .map(|g| json!({"groupVersion": format!("{}/{}", g.group, g.version), "version": g.version}))
+        .map(
+            |g| json!({"groupVersion": format!("{}/{}", g.group, g.version), "version": g.version}),
+        )
         .collect();
     let Some(preferred) = versions.first().cloned() else {
         return Err(Status::path_not_found());
@@ -78,4 +87,3 @@ pub fn server_address(headers: &HeaderMap, fallback: &str) -> String {
         .map(str::to_string)
         .unwrap_or_else(|| fallback.to_string())
 }
-

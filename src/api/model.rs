@@ -42,7 +42,10 @@ impl Verb {
 
     /// `true` for verbs that change something.
     pub fn is_write(self) -> bool {
-        matches!(self, Verb::Create | Verb::Delete | Verb::DeleteCollection | Verb::Patch | Verb::Update)
+        matches!(
+            self,
+            Verb::Create | Verb::Delete | Verb::DeleteCollection | Verb::Patch | Verb::Update
+        )
     }
 }
 
@@ -97,12 +100,20 @@ pub struct ResourceInfo {
 impl ResourceInfo {
     /// `apps/v1`, or `v1` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// `deployments.apps`, or `pods` for the core group: how messages name a resource.
     pub fn qualified_name(&self) -> String {
-        if self.group.is_empty() { self.name.to_string() } else { format!("{}.{}", self.name, self.group) }
+        if self.group.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{}.{}", self.name, self.group)
+        }
     }
 }
 
@@ -224,6 +235,9 @@ pub struct Schema {
 impl Schema {
     /// The field with this JSON name.
     pub fn field(&self, name: &str) -> Option<&'static Field> {
-        self.fields.binary_search_by(|f| f.name.cmp(name)).ok().map(|i| &self.fields[i])
+        self.fields
+            .binary_search_by(|f| f.name.cmp(name))
+            .ok()
+            .map(|i| &self.fields[i])
     }
 }

@@ -11,14 +11,25 @@ use crate::generated::{GROUP_VERSIONS, OPENAPI_ROOT};
 
 /// `GET /openapi/v3`.
 pub fn root() -> Reply {
-    Reply::bytes(StatusCode::OK, JSON, OPENAPI_ROOT).header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"))
+    Reply::bytes(StatusCode::OK, JSON, OPENAPI_ROOT).header(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    )
 }
 
 /// `GET /openapi/v3/<doc_path>`.
 pub fn document(doc_path: &str, query: &Query, headers: &HeaderMap) -> Result<Reply, Status> {
-    let gv = GROUP_VERSIONS.iter().find(|g| g.doc_path == doc_path).ok_or_else(Status::path_not_found)?;
-    let etag = HeaderValue::from_str(&format!("\"{}\"", gv.openapi_hash)).expect("a hash is a valid header value");
-    let cache = if query.get("hash") == Some(gv.openapi_hash) { "public, immutable" } else { "no-cache, private" };
+    let gv = GROUP_VERSIONS
+        .iter()
+        .find(|g| g.doc_path == doc_path)
+        .ok_or_else(Status::path_not_found)?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", gv.openapi_hash))
+        .expect("a hash is a valid header value");
+    let cache = if query.get("hash") == Some(gv.openapi_hash) {
+        "public, immutable"
+    } else {
+        "no-cache, private"
+    };
     let cache = HeaderValue::from_static(cache);
     let not_modified = headers
         .get_all(header::IF_NONE_MATCH)
@@ -34,5 +45,7 @@ pub fn document(doc_path: &str, query: &Query, headers: &HeaderMap) -> Result<Re
     } else {
         Reply::bytes(StatusCode::OK, JSON, gv.openapi)
     };
-    Ok(reply.header(header::ETAG, etag).header(header::CACHE_CONTROL, cache))
+    Ok(reply
+        .header(header::ETAG, etag)
+        .header(header::CACHE_CONTROL, cache))
 }

@@ -12,7 +12,9 @@ pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
 /// A body holding these bytes.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// `application/json`.
@@ -35,7 +37,11 @@ pub struct Reply {
 impl Reply {
     /// A JSON answer.
     pub fn json(status: StatusCode, value: &serde_json::Value) -> Self {
-        Self::bytes(status, JSON, serde_json::to_vec(value).expect("a JSON value serializes"))
+        Self::bytes(
+            status,
+            JSON,
+            serde_json::to_vec(value).expect("a JSON value serializes"),
+        )
     }
 
     /// An answer with this content type and body.
@@ -45,7 +51,13 @@ impl Reply {
 
     /// An answer with this content type and any body (a stream, for watches and logs).
     pub fn body(status: StatusCode, content_type: HeaderValue, body: Body) -> Self {
-        Reply { status, content_type, headers: http::HeaderMap::new(), body, warnings: Vec::new() }
+        Reply {
+            status,
+            content_type,
+            headers: http::HeaderMap::new(),
+            body,
+            warnings: Vec::new(),
+        }
     }
 
     /// Adds a header.

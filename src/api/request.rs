@@ -14,17 +14,27 @@ pub struct Query(pub Vec<(String, String)>);
 impl Query {
     /// Parses a raw query string.
     pub fn parse(raw: Option<&str>) -> Self {
-        Query(form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
+        Query(
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     /// The first value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of a parameter (exec's `command` repeats).
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean parameter: `true`/`1` (as Kubernetes parses them).

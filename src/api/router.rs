@@ -48,15 +48,26 @@ impl Router {
             match segments.as_slice() {
                 ["version"] => return Ok(Reply::json(StatusCode::OK, &json!(version::info()))),
                 ["healthz" | "livez" | "readyz"] | ["healthz" | "livez" | "readyz", _] => {
-                    return Ok(Reply::bytes(StatusCode::OK, "text/plain; charset=utf-8", "ok"));
+                    return Ok(Reply::bytes(
+                        StatusCode::OK,
+                        "text/plain; charset=utf-8",
+                        "ok",
+                    ));
                 }
-                ["api"] => return Ok(discovery::api(headers, &discovery::server_address(headers, &self.server_address))),
+                ["api"] => {
+                    return Ok(discovery::api(
+                        headers,
+                        &discovery::server_address(headers, &self.server_address),
+                    ));
+                }
                 ["apis"] => return Ok(discovery::apis(headers)),
                 ["api", "v1"] => return discovery::resource_list("", "v1"),
                 ["apis", group] => return discovery::group(group),
                 ["apis", group, version] => return discovery::resource_list(group, version),
                 ["openapi", "v3"] => return Ok(openapi::root()),
-                ["openapi", "v3", rest @ ..] => return openapi::document(&rest.join("/"), &query, headers),
+                ["openapi", "v3", rest @ ..] => {
+                    return openapi::document(&rest.join("/"), &query, headers);
+                }
                 _ => {}
             }
         }
@@ -67,13 +78,18 @@ impl Router {
             .map(|i| &ROUTES[*i as usize])
             .find(|r| r.method == req.method().as_str())
             .ok_or_else(|| {
-                Status::method_not_allowed(format!("the server does not allow this method on the requested resource"))
+                Status::method_not_allowed(
+                    "the server does not allow this method on the requested resource",
+                )
             })?;
         let resource = &RESOURCES[route.resource as usize];
         let mut verb = route.verb;
         if verb == Verb::List && query.flag("watch") {
             if !resource.verbs.contains(&Verb::Watch) {
-                return Err(Status::method_not_allowed(format!("{} does not support watch", resource.qualified_name())));
+                return Err(Status::method_not_allowed(format!(
+                    "{} does not support watch",
+                    resource.qualified_name()
+                )));
             }
             verb = Verb::Watch;
         }
@@ -85,8 +101,14 @@ impl Router {
             let limited = Limited::new(req.body_mut(), self.body_limit);
             match limited.collect().await {
                 Ok(b) => (None, b.to_bytes()),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(Status::too_large(self.body_limit)),
-                Err(e) => return Err(Status::bad_request(format!("reading the request body: {e}"))),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                    return Err(Status::too_large(self.body_limit));
+                }
+                Err(e) => {
+                    return Err(Status::bad_request(format!(
+                        "reading the request body: {e}"
+                    )));
+                }
             }
         };
         let api_req = ApiRequest {

@@ -46,18 +46,23 @@ pub struct Status {
     /// `message`.
     pub message: String,
     /// `details`, if any.
-    pub details: Option<StatusDetails>,
+    pub details: Option<Box<StatusDetails>>,
 }
 
 impl Status {
     /// A Status with this code, reason and message.
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Status { code, reason, message: message.into(), details: None }
+        Status {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     /// Adds details.
     pub fn with_details(mut self, details: StatusDetails) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -73,19 +78,29 @@ impl Status {
 
     /// 404 NotFound for an object: `deployments.apps "web" not found`.
     pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
-        let qualified = if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") };
-        Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found")).with_details(StatusDetails {
-            name: name.into(),
-            group: group.into(),
-            kind: resource.into(),
-            ..Default::default()
-        })
+        let qualified = if group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found")).with_details(
+            StatusDetails {
+                name: name.into(),
+                group: group.into(),
+                kind: resource.into(),
+                ..Default::default()
+            },
+        )
     }
 
     /// 404 NotFound for a path no resource serves.
     pub fn path_not_found() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
-            .with_details(StatusDetails::default())
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(StatusDetails::default())
     }
 
     /// 405 MethodNotAllowed.
@@ -95,7 +110,11 @@ impl Status {
 
     /// 413 RequestEntityTooLarge.
     pub fn too_large(limit: usize) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("the request body is larger than the limit of {limit} bytes"))
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
     }
 
     /// 500 InternalError.
@@ -138,7 +157,10 @@ mod tests {
         let v = Status::not_found("apps", "deployments", "nope").to_json();
         assert_eq!(v["message"], "deployments.apps \"nope\" not found");
         assert_eq!(v["code"], 404);
-        assert_eq!(v["details"], json!({"name": "nope", "group": "apps", "kind": "deployments"}));
+        assert_eq!(
+            v["details"],
+            json!({"name": "nope", "group": "apps", "kind": "deployments"})
+        );
         let v = Status::not_found("", "pods", "p").to_json();
         assert_eq!(v["message"], "pods \"p\" not found");
         assert_eq!(v["details"], json!({"name": "p", "kind": "pods"}));

@@ -25,7 +25,11 @@ const EMPTY_STORE_RESOURCE_VERSION: &str = "1";
 const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
 
 fn not_found(req: &ApiRequest) -> Status {
-    Status::not_found(req.resource.group, req.resource.name, req.name.as_deref().unwrap_or_default())
+    Status::not_found(
+        req.resource.group,
+        req.resource.name,
+        req.name.as_deref().unwrap_or_default(),
+    )
 }
 
 fn no_store(req: &ApiRequest) -> Status {
@@ -50,9 +54,18 @@ pub async fn get(req: ApiRequest) -> ApiResult {
 pub async fn list(req: ApiRequest) -> ApiResult {
     let ranges = accept::parse(&req.headers);
     if let Some(version) = table::wanted(&ranges) {
-        let t = table::table(&version, req.resource, EMPTY_STORE_RESOURCE_VERSION, Vec::new());
+        let t = table::table(
+            &version,
+            req.resource,
+            EMPTY_STORE_RESOURCE_VERSION,
+            Vec::new(),
+        );
         let body = serde_json::to_vec(&t).expect("a JSON value serializes");
-        return Ok(Reply::body(StatusCode::OK, table::content_type(&version), super::reply::full(body)));
+        return Ok(Reply::body(
+            StatusCode::OK,
+            table::content_type(&version),
+            super::reply::full(body),
+        ));
     }
     Ok(Reply::json(
         StatusCode::OK,
@@ -98,8 +111,13 @@ pub async fn watch(req: ApiRequest) -> ApiResult {
         })
         .filter(|b| std::future::ready(!b.is_empty())),
     );
-    let body = StreamBody::new(events.map(|b| Ok::<_, std::io::Error>(Frame::data(b)))).boxed_unsync();
-    Ok(Reply::body(StatusCode::OK, http::HeaderValue::from_static(super::reply::JSON), body))
+    let body =
+        StreamBody::new(events.map(|b| Ok::<_, std::io::Error>(Frame::data(b)))).boxed_unsync();
+    Ok(Reply::body(
+        StatusCode::OK,
+        http::HeaderValue::from_static(super::reply::JSON),
+        body,
+    ))
 }
 
 /// Default `create`.

@@ -16,8 +16,10 @@ pub fn wanted(ranges: &[MediaRange]) -> Option<String> {
 
 /// The Content-Type of a Table answer in this version.
 pub fn content_type(version: &str) -> http::HeaderValue {
-    http::HeaderValue::from_str(&format!("application/json;as=Table;v={version};g=meta.k8s.io"))
-        .expect("a valid header value")
+    http::HeaderValue::from_str(&format!(
+        "application/json;as=Table;v={version};g=meta.k8s.io"
+    ))
+    .expect("a valid header value")
 }
 
 /// The `columnDefinitions` of a resource.
@@ -38,7 +40,12 @@ pub fn column_definitions(resource: &ResourceInfo) -> Vec<Value> {
 }
 
 /// A Table with these rows.
-pub fn table(version: &str, resource: &ResourceInfo, resource_version: &str, rows: Vec<Value>) -> Value {
+pub fn table(
+    version: &str,
+    resource: &ResourceInfo,
+    resource_version: &str,
+    rows: Vec<Value>,
+) -> Value {
     json!({
         "kind": "Table",
         "apiVersion": format!("meta.k8s.io/{version}"),

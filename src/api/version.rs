@@ -64,7 +64,8 @@ pub fn info() -> Info {
         min_compatibility_major: KUBERNETES_MAJOR,
         min_compatibility_minor: "34",
         git_version: git_version(),
-        git_commit: option_env!("K2D_GIT_COMMIT").unwrap_or("0000000000000000000000000000000000000000"),
+        git_commit: option_env!("K2D_GIT_COMMIT")
+            .unwrap_or("0000000000000000000000000000000000000000"),
         git_tree_state: "clean",
         build_date: option_env!("K2D_BUILD_DATE").unwrap_or("1970-01-01T00:00:00Z"),
         go_version: "none",
@@ -75,7 +76,10 @@ pub fn info() -> Info {
 
 /// `v1.35.0+k2d.0.1.0`.
 pub fn git_version() -> String {
-    format!("v{KUBERNETES_MAJOR}.{KUBERNETES_MINOR}.{KUBERNETES_PATCH}+k2d.{}", env!("CARGO_PKG_VERSION"))
+    format!(
+        "v{KUBERNETES_MAJOR}.{KUBERNETES_MINOR}.{KUBERNETES_PATCH}+k2d.{}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 #[cfg(test)]
@@ -87,6 +91,10 @@ mod tests {
         assert!(!core.contains('-'), "{v}");
         assert_eq!(core.split('.').count(), 3);
         let meta = v.split_once('+').unwrap().1;
-        assert!(meta.split('.').all(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')));
+        assert!(
+            meta.split('.')
+                .all(|id| !id.is_empty()
+                    && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        );
     }
 }

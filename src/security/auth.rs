@@ -15,13 +15,18 @@ pub struct User {
 
 /// The admin user's name.
 pub const ADMIN_USER: &str = "k2d-admin";
-/// The groups the admin belongs to.
-pub const ADMIN_GROUPS: &[&str] = &["system:masters", "system:authenticated"];
+/// The group that makes the admin an admin (the organization of its client certificate).
+pub const ADMIN_GROUP: &str = "system:masters";
+/// The group every authenticated user is in.
+pub const AUTHENTICATED_GROUP: &str = "system:authenticated";
 
 impl User {
     /// The administrator.
     pub fn admin() -> Self {
-        User { name: ADMIN_USER.into(), groups: ADMIN_GROUPS.iter().map(|g| g.to_string()).collect() }
+        User {
+            name: ADMIN_USER.into(),
+            groups: vec![ADMIN_GROUP.into(), AUTHENTICATED_GROUP.into()],
+        }
     }
 }
 
@@ -34,12 +39,18 @@ pub struct Authenticator {
 impl Authenticator {
     /// An authenticator that accepts this admin token.
     pub fn new(admin_token: &str) -> Self {
-        Authenticator { admin_token_digest: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec() }
+        Authenticator {
+            admin_token_digest: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
+        }
     }
 
     /// The user of a request: the client certificate's (already verified during the TLS
     /// handshake) or the bearer token's. `None` means 401.
-    pub fn authenticate(&self, headers: &HeaderMap, certificate_user: Option<&User>) -> Option<User> {
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        certificate_user: Option<&User>,
+    ) -> Option<User> {
         if let Some(u) = certificate_user {
             return Some(u.clone());
         }
@@ -49,8 +60,9 @@ impl Authenticator {
             return None;
         }
         let token = token.trim();
-        (!token.is_empty() && digest(&SHA256, token.as_bytes()).as_ref() == self.admin_token_digest.as_slice())
-            .then(User::admin)
+        (!token.is_empty()
+            && digest(&SHA256, token.as_bytes()).as_ref() == self.admin_token_digest.as_slice())
+        .then(User::admin)
     }
 }
 
@@ -67,13 +79,22 @@ mod tests {
     #[test]
     fn only_the_right_token_or_a_certificate_gets_in() {
         let a = Authenticator::new("s3cret");
-        assert_eq!(a.authenticate(&with_auth("Bearer s3cret"), None), Some(User::admin()));
-        assert_eq!(a.authenticate(&with_auth("bearer s3cret"), None), Some(User::admin()));
+        assert_eq!(
+            a.authenticate(&with_auth("Bearer s3cret"), None),
+            Some(User::admin())
+        );
+        assert_eq!(
+            a.authenticate(&with_auth("bearer s3cret"), None),
+            Some(User::admin())
+        );
         assert_eq!(a.authenticate(&with_auth("Bearer wrong"), None), None);
         assert_eq!(a.authenticate(&with_auth("Bearer "), None), None);
         assert_eq!(a.authenticate(&with_auth("Basic s3cret"), None), None);
         assert_eq!(a.authenticate(&HeaderMap::new(), None), None);
-        let u = User { name: "x".into(), groups: vec![] };
+        let u = User {
+            name: "x".into(),
+            groups: vec![],
+        };
         assert_eq!(a.authenticate(&HeaderMap::new(), Some(&u)), Some(u));
     }
 }

@@ -11,14 +11,18 @@ use anyhow::{Context, Result};
 /// Creates the data directory (mode 0700) if needed and tightens its mode if it exists.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).with_context(|| format!("securing {}", dir.display()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("securing {}", dir.display()))?;
     Ok(())
 }
 
 /// Writes `contents` to `path` with mode 0600: to a temporary file, synced, then renamed over.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file path has a parent")?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().context("a file name")?.to_string_lossy()));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().context("a file name")?.to_string_lossy()
+    ));
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)
@@ -56,8 +60,14 @@ mod tests {
         write_private(&p, b"one").unwrap();
         write_private(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -26,7 +26,8 @@ pub fn render(server: &str, ca_cert: &str, token: &str) -> String {
 
 /// The same kubeconfig with every cluster's server replaced by `server`.
 pub fn with_server(kubeconfig: &str, server: &str) -> Result<String> {
-    let mut doc: serde_json::Value = serde_yaml_ng::from_str(kubeconfig).context("parsing the kubeconfig")?;
+    let mut doc: serde_json::Value =
+        serde_yaml_ng::from_str(kubeconfig).context("parsing the kubeconfig")?;
     for c in doc["clusters"].as_array_mut().into_iter().flatten() {
         c["cluster"]["server"] = json!(server);
     }
@@ -53,7 +54,10 @@ mod tests {
         assert_eq!(v["users"][0]["user"]["token"], "tok");
         let k = with_server(&k, "https://10.0.0.5:6443").unwrap();
         let v: serde_json::Value = serde_yaml_ng::from_str(&k).unwrap();
-        assert_eq!(v["clusters"][0]["cluster"]["server"], "https://10.0.0.5:6443");
+        assert_eq!(
+            v["clusters"][0]["cluster"]["server"],
+            "https://10.0.0.5:6443"
+        );
         assert_eq!(server_url("::1", 6443), "https://[::1]:6443");
     }
 }

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use time::{Duration, OffsetDateTime};
 
-use super::auth::{ADMIN_GROUPS, ADMIN_USER};
+use super::auth::{ADMIN_GROUP, ADMIN_USER, AUTHENTICATED_GROUP, User};
 use super::files::{read_optional, write_private};
 
 /// The CA's lifetime.
@@ -59,7 +59,9 @@ pub struct Paths {
 impl Paths {
     /// Paths inside `dir`.
     pub fn new(dir: &Path) -> Self {
-        Paths { dir: dir.to_path_buf() }
+        Paths {
+            dir: dir.to_path_buf(),
+        }
     }
     /// A file of the data directory.
     pub fn file(&self, name: &str) -> PathBuf {
@@ -69,16 +71,25 @@ impl Paths {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    SystemRandom::new().fill(&mut b).map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
     Ok(b)
 }
 
 /// A new random admin token: 32 random bytes, hex.
 pub fn new_token() -> Result<String> {
-    Ok(random_bytes::<32>()?.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(random_bytes::<32>()?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
-fn base_params(common_name: &str, sans: Vec<String>, lifetime: Duration) -> Result<CertificateParams> {
+fn base_params(
+    common_name: &str,
+    sans: Vec<String>,
+    lifetime: Duration,
+) -> Result<CertificateParams> {
     let mut p = CertificateParams::new(sans).context("certificate names")?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
@@ -96,7 +107,11 @@ fn new_ca() -> Result<(String, String)> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut p = base_params("k2d-ca", Vec::new(), CA_LIFETIME)?;
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let cert = p.self_signed(&key)?;
     Ok((cert.pem(), key.serialize_pem()))
 }
@@ -105,7 +120,7 @@ fn new_leaf(
     ca_cert: &str,
     ca_key: &str,
     common_name: &str,
-    organizations: &[&str],
+    organization: Option<&str>,
     sans: Vec<String>,
     usage: ExtendedKeyUsagePurpose,
 ) -> Result<(String, String)> {
@@ -113,8 +128,8 @@ fn new_leaf(
     let issuer = Issuer::from_ca_cert_pem(ca_cert, ca_key).context("parsing ca.crt")?;
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut p = base_params(common_name, sans, LEAF_LIFETIME)?;
-    for o in organizations {
-        p.distinguished_name.push(DnType::OrganizationName, *o);
+    if let Some(o) = organization {
+        p.distinguished_name.push(DnType::OrganizationName, o);
     }
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![usage];
@@ -125,13 +140,19 @@ fn new_leaf(
 
 /// `true` when `pem` is a certificate that names every SAN in `sans` and is not about to expire.
 fn still_good(pem: &str, sans: &[String]) -> bool {
-    let Ok((_, parsed)) = x509_parser::pem::parse_x509_pem(pem.as_bytes()) else { return false };
-    let Ok(cert) = parsed.parse_x509() else { return false };
+    let Ok((_, parsed)) = x509_parser::pem::parse_x509_pem(pem.as_bytes()) else {
+        return false;
+    };
+    let Ok(cert) = parsed.parse_x509() else {
+        return false;
+    };
     let renew_at = (OffsetDateTime::now_utc() + RENEW_BEFORE).unix_timestamp();
     if cert.validity().not_after.timestamp() < renew_at {
         return false;
     }
-    let Ok(Some(ext)) = cert.subject_alternative_name() else { return sans.is_empty() };
+    let Ok(Some(ext)) = cert.subject_alternative_name() else {
+        return sans.is_empty();
+    };
     let mut have_dns = Vec::new();
     let mut have_ip = Vec::new();
     for n in &ext.value.general_names {
@@ -153,7 +174,11 @@ fn still_good(pem: &str, sans: &[String]) -> bool {
 
 /// Every SAN the server certificate needs: the fixed names, the host name, every local address
 /// and the advertise addresses, without duplicates.
-pub fn server_sans(host_name: Option<String>, local_addresses: &[IpAddr], advertise: &[String]) -> Vec<String> {
+pub fn server_sans(
+    host_name: Option<String>,
+    local_addresses: &[IpAddr],
+    advertise: &[String],
+) -> Vec<String> {
     let mut sans: Vec<String> = FIXED_SANS.iter().map(|s| s.to_string()).collect();
     sans.extend(host_name.filter(|h| !h.is_empty()));
     sans.extend(local_addresses.iter().map(IpAddr::to_string));
@@ -180,7 +205,14 @@ pub fn ensure(dir: &Path, sans: &[String]) -> Result<Credentials> {
     let (server_cert, server_key) = match (read("server.crt")?, read("server.key")?) {
         (Some(c), Some(k)) if !fresh_ca && still_good(&c, sans) => (c, k),
         _ => {
-            let (c, k) = new_leaf(&ca_cert, &ca_key, "k2d", &[], sans.to_vec(), ExtendedKeyUsagePurpose::ServerAuth)?;
+            let (c, k) = new_leaf(
+                &ca_cert,
+                &ca_key,
+                "k2d",
+                None,
+                sans.to_vec(),
+                ExtendedKeyUsagePurpose::ServerAuth,
+            )?;
             write_private(&paths.file("server.key"), k.as_bytes())?;
             write_private(&paths.file("server.crt"), c.as_bytes())?;
             tracing::info!("issued the server certificate for {}", sans.join(", "));
@@ -190,13 +222,23 @@ pub fn ensure(dir: &Path, sans: &[String]) -> Result<Credentials> {
     let (admin_cert, admin_key) = match (read("admin.crt")?, read("admin.key")?) {
         (Some(c), Some(k)) if !fresh_ca && still_good(&c, &[]) => (c, k),
         _ => {
-            let (c, k) = new_leaf(&ca_cert, &ca_key, ADMIN_USER, ADMIN_GROUPS, Vec::new(), ExtendedKeyUsagePurpose::ClientAuth)?;
+            let (c, k) = new_leaf(
+                &ca_cert,
+                &ca_key,
+                ADMIN_USER,
+                Some(ADMIN_GROUP),
+                Vec::new(),
+                ExtendedKeyUsagePurpose::ClientAuth,
+            )?;
             write_private(&paths.file("admin.key"), k.as_bytes())?;
             write_private(&paths.file("admin.crt"), c.as_bytes())?;
             (c, k)
         }
     };
-    let admin_token = match read("token")?.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+    let admin_token = match read("token")?
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+    {
         Some(t) => t,
         None => {
             let t = new_token()?;
@@ -204,16 +246,34 @@ pub fn ensure(dir: &Path, sans: &[String]) -> Result<Credentials> {
             t
         }
     };
-    Ok(Credentials { ca_cert, server_cert, server_key, admin_cert, admin_key, admin_token })
+    Ok(Credentials {
+        ca_cert,
+        server_cert,
+        server_key,
+        admin_cert,
+        admin_key,
+        admin_token,
+    })
 }
 
-/// The user a verified client certificate names: CN as the user, O as groups.
-pub fn certificate_user(der: &[u8]) -> Option<super::auth::User> {
+/// The user a verified client certificate names: CN as the user, O as groups (plus
+/// `system:authenticated`).
+pub fn certificate_user(der: &[u8]) -> Option<User> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let subject = cert.subject();
-    let name = subject.iter_common_name().next()?.as_str().ok()?.to_string();
-    let groups = subject.iter_organization().filter_map(|o| o.as_str().ok()).map(str::to_string).collect();
-    Some(super::auth::User { name, groups })
+    let name = subject
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    let mut groups: Vec<String> = subject
+        .iter_organization()
+        .filter_map(|o| o.as_str().ok())
+        .map(str::to_string)
+        .collect();
+    groups.push(AUTHENTICATED_GROUP.to_string());
+    Some(User { name, groups })
 }
 
 #[cfg(test)]
@@ -224,12 +284,23 @@ mod tests {
     fn first_start_creates_and_second_start_keeps() {
         let dir = std::env::temp_dir().join(format!("k2d-pki-{}", std::process::id()));
         super::super::files::ensure_private_dir(&dir).unwrap();
-        let sans = server_sans(Some("edge-1".into()), &["10.1.2.3".parse().unwrap()], &["k2d.example".into()]);
+        let sans = server_sans(
+            Some("edge-1".into()),
+            &["10.1.2.3".parse().unwrap()],
+            &["k2d.example".into()],
+        );
         let a = ensure(&dir, &sans).unwrap();
         assert!(still_good(&a.server_cert, &sans));
         assert!(!still_good(&a.server_cert, &["other.example".to_string()]));
         let b = ensure(&dir, &sans).unwrap();
-        assert_eq!((a.ca_cert.clone(), a.server_cert.clone(), a.admin_token.clone()), (b.ca_cert, b.server_cert, b.admin_token));
+        assert_eq!(
+            (
+                a.ca_cert.clone(),
+                a.server_cert.clone(),
+                a.admin_token.clone()
+            ),
+            (b.ca_cert, b.server_cert, b.admin_token)
+        );
         // A new address re-issues the server certificate from the same CA.
         let mut more = sans.clone();
         more.push("192.0.2.7".into());
@@ -240,7 +311,7 @@ mod tests {
         let (_, pem) = x509_parser::pem::parse_x509_pem(c.admin_cert.as_bytes()).unwrap();
         let user = certificate_user(&pem.contents).unwrap();
         assert_eq!(user.name, ADMIN_USER);
-        assert_eq!(user.groups, vec!["system:masters".to_string(), "system:authenticated".to_string()]);
+        assert_eq!(user, User::admin());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -48,11 +48,20 @@ struct State {
 }
 
 impl State {
-    async fn handle(&self, req: http::Request<hyper::body::Incoming>, cert_user: Option<&User>) -> http::Response<crate::api::reply::Body> {
+    async fn handle(
+        &self,
+        req: http::Request<hyper::body::Incoming>,
+        cert_user: Option<&User>,
+    ) -> http::Response<crate::api::reply::Body> {
         let started = Instant::now();
         let method = req.method().clone();
         let uri = req.uri().clone();
-        let agent = req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let agent = req
+            .headers()
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let resp = match self.auth.authenticate(req.headers(), cert_user) {
             Some(user) => self.router.handle(req, user).await,
             None => Reply::from(Status::unauthorized()).into_response(),
@@ -77,7 +86,9 @@ fn host_name() -> Option<String> {
 }
 
 fn local_addresses() -> Vec<IpAddr> {
-    if_addrs::get_if_addrs().map(|ifs| ifs.into_iter().map(|i| i.ip()).collect()).unwrap_or_default()
+    if_addrs::get_if_addrs()
+        .map(|ifs| ifs.into_iter().map(|i| i.ip()).collect())
+        .unwrap_or_default()
 }
 
 /// The host clients are told to use: the first advertise address, else the listen address,
@@ -92,7 +103,8 @@ pub fn advertised_host(opts: &ServeOptions) -> String {
 
 /// Resolves when the process is asked to stop (SIGTERM or SIGINT).
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
@@ -107,11 +119,16 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     let host = advertised_host(&opts);
     let server_url = kubeconfig::server_url(&host, opts.port);
     let kubeconfig_path = opts.data_dir.join("kubeconfig");
-    files::write_private(&kubeconfig_path, kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes())?;
+    files::write_private(
+        &kubeconfig_path,
+        kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes(),
+    )?;
     let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
 
     let addr = SocketAddr::new(opts.listen_address, opts.port);
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
     let state = Arc::new(State {
         router: Router {
             translators: crate::translators::all(),
@@ -169,7 +186,9 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
                 let cert_user = cert_user.clone();
                 async move { Ok::<_, Infallible>(state.handle(req, cert_user.as_ref().as_ref()).await) }
             });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service).into_owned();
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .into_owned();
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
@@ -177,7 +196,10 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     }
     tracing::info!("shutting down");
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::info!("closing connections still open after {SHUTDOWN_GRACE:?}");
     }
     Ok(())

@@ -16,13 +16,17 @@ pub fn server_config(creds: &Credentials) -> Result<Arc<ServerConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let ca = CertificateDer::from_pem_slice(creds.ca_cert.as_bytes()).context("parsing ca.crt")?;
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.clone()).context("adding the CA to the client roots")?;
+    roots
+        .add(ca.clone())
+        .context("adding the CA to the client roots")?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()
         .context("building the client certificate verifier")?;
-    let server_cert = CertificateDer::from_pem_slice(creds.server_cert.as_bytes()).context("parsing server.crt")?;
-    let key = PrivateKeyDer::from_pem_slice(creds.server_key.as_bytes()).context("parsing server.key")?;
+    let server_cert = CertificateDer::from_pem_slice(creds.server_cert.as_bytes())
+        .context("parsing server.crt")?;
+    let key =
+        PrivateKeyDer::from_pem_slice(creds.server_key.as_bytes()).context("parsing server.key")?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("choosing TLS versions")?

@@ -32,7 +32,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
@@ -44,7 +45,11 @@ pub enum Creds<'a> {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl K2d {
@@ -53,7 +58,15 @@ impl K2d {
         let _ = std::fs::remove_dir_all(&data_dir);
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_k2d"))
-            .args(["serve", "--listen-address", "127.0.0.1", "--port", &port.to_string(), "--log-level", "warn"])
+            .args([
+                "serve",
+                "--listen-address",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--log-level",
+                "warn",
+            ])
             .arg("--data-dir")
             .arg(&data_dir)
             .env_remove("K2D_ADVERTISE_ADDRESS")
@@ -61,14 +74,27 @@ impl K2d {
             .spawn()
             .expect("k2d starts");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !data_dir.join("kubeconfig").exists() || std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !data_dir.join("kubeconfig").exists()
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        {
             assert!(Instant::now() < deadline, "k2d did not start listening");
             std::thread::sleep(Duration::from_millis(20));
         }
-        let token = std::fs::read_to_string(data_dir.join("token")).unwrap().trim().to_string();
+        let token = std::fs::read_to_string(data_dir.join("token"))
+            .unwrap()
+            .trim()
+            .to_string();
         let ca_pem = std::fs::read(data_dir.join("ca.crt")).unwrap();
-        let ca = CertificateDer::from_pem_slice(&ca_pem).unwrap().into_owned();
-        K2d { child, port, data_dir, token, ca }
+        let ca = CertificateDer::from_pem_slice(&ca_pem)
+            .unwrap()
+            .into_owned();
+        K2d {
+            child,
+            port,
+            data_dir,
+            token,
+            ca,
+        }
     }
 
     fn tls_config(&self, creds: &Creds) -> Arc<rustls::ClientConfig> {
@@ -81,8 +107,14 @@ impl K2d {
             .with_root_certificates(roots);
         let mut config = match creds {
             Creds::AdminCertificate => {
-                let cert = CertificateDer::from_pem_slice(&std::fs::read(self.data_dir.join("admin.crt")).unwrap()).unwrap();
-                let key = PrivateKeyDer::from_pem_slice(&std::fs::read(self.data_dir.join("admin.key")).unwrap()).unwrap();
+                let cert = CertificateDer::from_pem_slice(
+                    &std::fs::read(self.data_dir.join("admin.crt")).unwrap(),
+                )
+                .unwrap();
+                let key = PrivateKeyDer::from_pem_slice(
+                    &std::fs::read(self.data_dir.join("admin.key")).unwrap(),
+                )
+                .unwrap();
                 builder.with_client_auth_cert(vec![cert], key).unwrap()
             }
             _ => builder.with_no_client_auth(),
@@ -92,24 +124,48 @@ impl K2d {
     }
 
     /// One request on a new connection. Streams (watches) are read until `read_for` elapses.
-    pub async fn request(&self, method: &str, path: &str, creds: Creds<'_>, accept: Option<&str>, read_for: Duration) -> Answer {
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        creds: Creds<'_>,
+        accept: Option<&str>,
+        read_for: Duration,
+    ) -> Answer {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
         let connector = tokio_rustls::TlsConnector::from(self.tls_config(&creds));
-        let tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
-        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+        let tls = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap();
+        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .unwrap();
         tokio::spawn(conn);
-        let mut req = http::Request::builder().method(method).uri(path).header("host", format!("127.0.0.1:{}", self.port));
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("127.0.0.1:{}", self.port));
         if let Creds::Token(t) = creds {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         if let Some(a) = accept {
             req = req.header("accept", a);
         }
-        let body = if matches!(method, "POST" | "PUT" | "PATCH") { Bytes::from_static(b"{}") } else { Bytes::new() };
+        let body = if matches!(method, "POST" | "PUT" | "PATCH") {
+            Bytes::from_static(b"{}")
+        } else {
+            Bytes::new()
+        };
         if !body.is_empty() {
             req = req.header("content-type", "application/json");
         }
-        let resp = send.send_request(req.body(Full::new(body)).unwrap()).await.unwrap();
+        let resp = send
+            .send_request(req.body(Full::new(body)).unwrap())
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut body_stream = resp.into_body();
@@ -126,7 +182,11 @@ impl K2d {
                 Ok(None) | Err(_) => break,
             }
         }
-        Answer { status, headers, body: Bytes::from(collected) }
+        Answer {
+            status,
+            headers,
+            body: Bytes::from(collected),
+        }
     }
 
     /// Stops k2d with SIGTERM and returns its exit status.
@@ -144,7 +204,11 @@ impl K2d {
 }
 
 fn unsafe_kill(pid: u32) {
-    Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
 }
 
 impl Drop for K2d {

@@ -56,7 +56,10 @@ fn version_key(v: &str) -> (u8, i64, i64, String) {
 }
 
 fn group_key(g: &str) -> (usize, String) {
-    let known = GROUP_PRIORITY.iter().position(|p| *p == g).unwrap_or(GROUP_PRIORITY.len());
+    let known = GROUP_PRIORITY
+        .iter()
+        .position(|p| *p == g)
+        .unwrap_or(GROUP_PRIORITY.len());
     (known, g.to_string())
 }
 
@@ -70,7 +73,11 @@ pub fn sort_groups(groups: &mut [GroupVersion]) {
 }
 
 fn verbs(set: &std::collections::BTreeSet<Verb>) -> Vec<&'static str> {
-    let mut v: Vec<&str> = set.iter().filter(|v| **v != Verb::Connect).map(|v| v.discovery_name()).collect();
+    let mut v: Vec<&str> = set
+        .iter()
+        .filter(|v| **v != Verb::Connect)
+        .map(|v| v.discovery_name())
+        .collect();
     v.sort();
     v
 }
@@ -128,9 +135,16 @@ pub fn aggregated(api: &Api, core: bool, version: &str) -> Value {
             "freshness": "Current",
         });
         if current_group == Some(gv.group.as_str()) {
-            items.last_mut().unwrap()["versions"].as_array_mut().unwrap().push(entry);
+            items.last_mut().unwrap()["versions"]
+                .as_array_mut()
+                .unwrap()
+                .push(entry);
         } else {
-            let metadata = if core { json!({"creationTimestamp": null}) } else { json!({"name": gv.group, "creationTimestamp": null}) };
+            let metadata = if core {
+                json!({"creationTimestamp": null})
+            } else {
+                json!({"name": gv.group, "creationTimestamp": null})
+            };
             items.push(json!({"metadata": metadata, "versions": [entry]}));
             current_group = Some(gv.group.as_str());
         }
@@ -150,9 +164,14 @@ pub fn group_list(api: &Api) -> Value {
     for gv in api.groups.iter().filter(|g| !g.group.is_empty()) {
         let entry = json!({"groupVersion": gv.group_version(), "version": gv.version});
         if current_group == Some(gv.group.as_str()) {
-            groups.last_mut().unwrap()["versions"].as_array_mut().unwrap().push(entry);
+            groups.last_mut().unwrap()["versions"]
+                .as_array_mut()
+                .unwrap()
+                .push(entry);
         } else {
-            groups.push(json!({"name": gv.group, "versions": [entry.clone()], "preferredVersion": entry}));
+            groups.push(
+                json!({"name": gv.group, "versions": [entry.clone()], "preferredVersion": entry}),
+            );
             current_group = Some(gv.group.as_str());
         }
     }
@@ -216,6 +235,9 @@ mod tests {
     fn versions_sort_like_kubernetes() {
         let mut v = vec!["v1beta1", "v1", "v2", "v1alpha1", "v2beta2", "foo", "v10"];
         v.sort_by_key(|v| version_key(v));
-        assert_eq!(v, ["v10", "v2", "v1", "v2beta2", "v1beta1", "v1alpha1", "foo"]);
+        assert_eq!(
+            v,
+            ["v10", "v2", "v1", "v2beta2", "v1beta1", "v1alpha1", "foo"]
+        );
     }
 }

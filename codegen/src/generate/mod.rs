@@ -54,20 +54,40 @@ pub fn generate(spec_dir: &Path, out_dir: &Path) -> Result<Generated> {
     for (core, name) in [(true, "api"), (false, "apis")] {
         for version in ["v2", "v2beta1"] {
             let doc = discovery::aggregated(&api, core, version);
-            outputs.push(write(out_dir, &format!("discovery/{name}.{version}.json"), &pretty(&doc))?);
+            outputs.push(write(
+                out_dir,
+                &format!("discovery/{name}.{version}.json"),
+                &pretty(&doc),
+            )?);
         }
     }
-    outputs.push(write(out_dir, "discovery/apis.json", &pretty(&discovery::group_list(&api)))?);
+    outputs.push(write(
+        out_dir,
+        "discovery/apis.json",
+        &pretty(&discovery::group_list(&api)),
+    )?);
     for gv in &api.groups {
         let doc = discovery::resource_list(gv);
-        outputs.push(write(out_dir, &format!("discovery/{}.json", gv.doc_path), &pretty(&doc))?);
+        outputs.push(write(
+            out_dir,
+            &format!("discovery/{}.json", gv.doc_path),
+            &pretty(&doc),
+        )?);
     }
 
     let docs = openapi::documents(&api);
     for d in &docs {
-        outputs.push(write(out_dir, &format!("openapi/{}.json", d.path), &d.bytes)?);
+        outputs.push(write(
+            out_dir,
+            &format!("openapi/{}.json", d.path),
+            &d.bytes,
+        )?);
     }
-    outputs.push(write(out_dir, "openapi/root.json", &pretty(&openapi::root(&docs)))?);
+    outputs.push(write(
+        out_dir,
+        "openapi/root.json",
+        &pretty(&openapi::root(&docs)),
+    )?);
 
     let schemas = schemas::object_schemas(&api);
     let hashes: Vec<String> = docs.iter().map(|d| d.hash.clone()).collect();
@@ -75,5 +95,8 @@ pub fn generate(spec_dir: &Path, out_dir: &Path) -> Result<Generated> {
     outputs.push(write(out_dir, RUST_FILE, code.as_bytes())?);
 
     outputs.sort();
-    Ok(Generated { inputs: api.inputs, outputs })
+    Ok(Generated {
+        inputs: api.inputs,
+        outputs,
+    })
 }

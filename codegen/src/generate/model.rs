@@ -8,6 +8,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use openapiv3::{OpenAPI, Operation, PathItem, ReferenceOr};
 use serde::Deserialize;
 
+use crate::api_path::{self, ApiPath, ResourcePath};
+
 /// One OpenAPI document of `spec/`, that is one group-version.
 pub struct GroupVersion {
     /// API group; empty for the core group.
@@ -39,7 +41,9 @@ impl GroupVersion {
         let group = if self.group.is_empty() {
             "core".to_string()
         } else {
-            self.group.trim_end_matches(".k8s.io").replace(['.', '-'], "_")
+            self.group
+                .trim_end_matches(".k8s.io")
+                .replace(['.', '-'], "_")
         };
         format!("{group}_{}", self.version)
     }
@@ -244,35 +248,9 @@ pub struct Api {
     pub inputs: Vec<std::path::PathBuf>,
 }
 
-/// Where a path of a group-version document points.
-#[derive(Debug, PartialEq, Eq)]
-pub struct PathTarget {
-    /// Resource name.
-    pub resource: String,
-    /// Subresource, if any.
-    pub subresource: Option<String>,
-    /// The path is under `namespaces/{namespace}/`.
-    pub namespaced: bool,
-    /// The path names one object (`{name}`).
-    pub object: bool,
-    /// The path is a `/watch/` path.
-    pub watch: bool,
-    /// Parsed segments of the whole path.
-    pub segments: Vec<Segment>,
-}
-
-/// Parses a path of a group-version document into what it addresses. `None` for the
-/// group-version's own discovery path (`/api/v1/`).
-pub fn parse_path(path: &str, prefix: &str) -> Result<Option<PathTarget>> {
-    let rest = path
-        .strip_prefix(prefix)
-        .ok_or_else(|| anyhow!("path {path} is not under {prefix}"))?;
-    let mut parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    let segments = path
-        .split('/')
+/// The segments of a path template.
+fn segments(path: &str) -> Vec<Segment> {
+    path.split('/')
         .filter(|p| !p.is_empty())
         .map(|p| match p {
             "{namespace}" => Segment::Namespace,
@@ -280,25 +258,16 @@ pub fn parse_path(path: &str, prefix: &str) -> Result<Option<PathTarget>> {
             "{path}" => Segment::Rest,
             lit => Segment::Literal(lit.to_string()),
         })
-        .collect();
-    let watch = parts[0] == "watch";
-    if watch {
-        parts.remove(0);
+        .collect()
+}
+
+/// What a path of the document addresses; `None` for the group-version's discovery path.
+fn target(path: &str, prefix: &str) -> Result<Option<ResourcePath>> {
+    match api_path::parse(path, prefix) {
+        Some(ApiPath::Discovery) => Ok(None),
+        Some(ApiPath::Resource(r)) => Ok(Some(r)),
+        None => bail!("path {path} has a shape k2d does not know"),
     }
-    let namespaced = parts.len() >= 3 && parts[0] == "namespaces" && parts[1] == "{namespace}";
-    if namespaced {
-        parts.drain(..2);
-    }
-    let resource = parts
-        .first()
-        .ok_or_else(|| anyhow!("path {path} names no resource"))?
-        .to_string();
-    let object = parts.get(1).is_some_and(|p| p.starts_with('{'));
-    let subresource = if object { parts.get(2).map(|s| s.to_string()) } else { None };
-    if parts.len() > 4 || (!object && parts.len() > 1) {
-        bail!("path {path} has a shape k2d does not know");
-    }
-    Ok(Some(PathTarget { resource, subresource, namespaced, object, watch, segments }))
 }
 
 fn operations(item: &PathItem) -> Vec<(&'static str, &Operation)> {
@@ -328,13 +297,19 @@ fn gvk_of(op: &Operation) -> Option<Gvk> {
 /// The `$ref` target of the 200 (or 201) JSON response of an operation.
 fn response_schema(op: &Operation) -> Option<String> {
     for code in [200u16, 201] {
-        let Some(ReferenceOr::Item(resp)) = op.responses.responses.get(&openapiv3::StatusCode::Code(code)) else {
+        let Some(ReferenceOr::Item(resp)) = op
+            .responses
+            .responses
+            .get(&openapiv3::StatusCode::Code(code))
+        else {
             continue;
         };
         if let Some(media) = resp.content.get("application/json")
             && let Some(ReferenceOr::Reference { reference }) = &media.schema
         {
-            return reference.strip_prefix("#/components/schemas/").map(str::to_string);
+            return reference
+                .strip_prefix("#/components/schemas/")
+                .map(str::to_string);
         }
     }
     None
@@ -367,54 +342,85 @@ pub fn load(spec_dir: &Path) -> Result<Api> {
     let mut inputs = vec![spec_dir.to_path_buf()];
     for (group, version, file) in files {
         inputs.push(file.clone());
-        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-        groups.push(load_group_version(group, version, &text).with_context(|| format!("in {}", file.display()))?);
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        groups.push(
+            load_group_version(group, version, &text)
+                .with_context(|| format!("in {}", file.display()))?,
+        );
     }
     super::discovery::sort_groups(&mut groups);
     let mut routes = Vec::new();
     for (gi, gv) in groups.iter().enumerate() {
         routes.extend(routes_of(gi, gv)?);
     }
-    Ok(Api { groups, routes, inputs })
+    Ok(Api {
+        groups,
+        routes,
+        inputs,
+    })
 }
 
 fn load_group_version(group: String, version: String, text: &str) -> Result<GroupVersion> {
     let mut served: serde_json::Value = serde_json::from_str(text)?;
     let openapi: OpenAPI = serde_json::from_str(text)?;
-    let facts: BTreeMap<String, ResourceFacts> = match served.as_object_mut().and_then(|o| o.remove("x-k2d-resources")) {
+    let facts: BTreeMap<String, ResourceFacts> = match served
+        .as_object_mut()
+        .and_then(|o| o.remove("x-k2d-resources"))
+    {
         Some(v) => serde_json::from_value(v).context("x-k2d-resources")?,
         None => BTreeMap::new(),
     };
     if let Some(obj) = served.as_object_mut() {
         obj.retain(|k, _| !k.starts_with("x-k2d-"));
     }
-    let doc_path = if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") };
+    let doc_path = if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    };
     let prefix = format!("/{doc_path}");
     let mut resources: BTreeMap<String, Resource> = BTreeMap::new();
     for (path, item) in &openapi.paths.paths {
-        let ReferenceOr::Item(item) = item else { continue };
-        let Some(target) = parse_path(path, &prefix)? else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let Some(target) = target(path, &prefix)? else {
+            continue;
+        };
         for (_, op) in operations(item) {
-            let action = op.extensions.get("x-kubernetes-action").and_then(|v| v.as_str()).unwrap_or_default();
-            let verb = Verb::from_action(action).ok_or_else(|| anyhow!("{path}: unknown x-kubernetes-action {action:?}"))?;
-            let gvk = gvk_of(op).ok_or_else(|| anyhow!("{path}: operation without x-kubernetes-group-version-kind"))?;
-            let res = resources.entry(target.resource.clone()).or_insert_with(|| Resource {
-                name: target.resource.clone(),
-                gvk: gvk.clone(),
-                namespaced: false,
-                facts: ResourceFacts::default(),
-                verbs: BTreeSet::new(),
-                subresources: BTreeMap::new(),
-                schema: None,
-                list_schema: None,
-            });
+            let action = op
+                .extensions
+                .get("x-kubernetes-action")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let verb = Verb::from_action(action)
+                .ok_or_else(|| anyhow!("{path}: unknown x-kubernetes-action {action:?}"))?;
+            let gvk = gvk_of(op).ok_or_else(|| {
+                anyhow!("{path}: operation without x-kubernetes-group-version-kind")
+            })?;
+            let res = resources
+                .entry(target.resource.clone())
+                .or_insert_with(|| Resource {
+                    name: target.resource.clone(),
+                    gvk: gvk.clone(),
+                    namespaced: false,
+                    facts: ResourceFacts::default(),
+                    verbs: BTreeSet::new(),
+                    subresources: BTreeMap::new(),
+                    schema: None,
+                    list_schema: None,
+                });
             match &target.subresource {
                 Some(sub) => {
-                    let s = res.subresources.entry(sub.clone()).or_insert_with(|| Subresource {
-                        name: sub.clone(),
-                        gvk: gvk.clone(),
-                        verbs: BTreeSet::new(),
-                    });
+                    let s = res
+                        .subresources
+                        .entry(sub.clone())
+                        .or_insert_with(|| Subresource {
+                            name: sub.clone(),
+                            gvk: gvk.clone(),
+                            verbs: BTreeSet::new(),
+                        });
                     s.verbs.insert(verb);
                 }
                 None => {
@@ -423,7 +429,9 @@ fn load_group_version(group: String, version: String, text: &str) -> Result<Grou
                     res.namespaced |= target.namespaced;
                     res.verbs.insert(verb);
                     match verb {
-                        Verb::List if !target.watch => res.list_schema = res.list_schema.take().or(response_schema(op)),
+                        Verb::List if !target.watch => {
+                            res.list_schema = res.list_schema.take().or(response_schema(op))
+                        }
                         Verb::Get | Verb::Create | Verb::Update => {
                             res.schema = res.schema.take().or(response_schema(op))
                         }
@@ -448,7 +456,14 @@ fn load_group_version(group: String, version: String, text: &str) -> Result<Grou
             bail!("x-k2d-resources names {name}, which has no path in the document");
         }
     }
-    Ok(GroupVersion { group, version, doc_path, openapi, served, resources: resources.into_values().collect() })
+    Ok(GroupVersion {
+        group,
+        version,
+        doc_path,
+        openapi,
+        served,
+        resources: resources.into_values().collect(),
+    })
 }
 
 /// `Name` and `Age`: what a real server prints for kinds without their own columns.
@@ -475,20 +490,28 @@ fn routes_of(gi: usize, gv: &GroupVersion) -> Result<Vec<Route>> {
     let prefix = format!("/{}", gv.doc_path);
     let mut routes = Vec::new();
     for (path, item) in &gv.openapi.paths.paths {
-        let ReferenceOr::Item(item) = item else { continue };
-        let Some(target) = parse_path(path, &prefix)? else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let Some(target) = target(path, &prefix)? else {
+            continue;
+        };
         let ri = gv
             .resources
             .iter()
             .position(|r| r.name == target.resource)
             .expect("every path's resource was recorded");
         for (method, op) in operations(item) {
-            let action = op.extensions.get("x-kubernetes-action").and_then(|v| v.as_str()).unwrap_or_default();
+            let action = op
+                .extensions
+                .get("x-kubernetes-action")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
             let verb = Verb::from_action(action).expect("checked while loading");
             routes.push(Route {
                 method: method.to_string(),
                 template: path.clone(),
-                segments: target.segments.clone(),
+                segments: segments(path),
                 group: gi,
                 resource: ri,
                 subresource: target.subresource.clone(),
@@ -498,23 +521,4 @@ fn routes_of(gi: usize, gv: &GroupVersion) -> Result<Vec<Route>> {
         }
     }
     Ok(routes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_shapes_of_kubernetes_paths() {
-        let t = parse_path("/api/v1/namespaces/{namespace}/pods/{name}/log", "/api/v1").unwrap().unwrap();
-        assert_eq!((t.resource.as_str(), t.subresource.as_deref(), t.namespaced, t.object), ("pods", Some("log"), true, true));
-        let t = parse_path("/api/v1/namespaces/{name}/status", "/api/v1").unwrap().unwrap();
-        assert_eq!((t.resource.as_str(), t.subresource.as_deref(), t.namespaced), ("namespaces", Some("status"), false));
-        let t = parse_path("/apis/apps/v1/watch/namespaces/{namespace}/deployments", "/apis/apps/v1").unwrap().unwrap();
-        assert!(t.watch && t.namespaced && !t.object);
-        let t = parse_path("/api/v1/pods", "/api/v1").unwrap().unwrap();
-        assert!(!t.namespaced && !t.object);
-        assert!(parse_path("/api/v1/", "/api/v1").unwrap().is_none());
-        assert!(parse_path("/api/v1/pods/extra", "/api/v1").is_err());
-    }
 }

@@ -18,7 +18,10 @@ pub struct ServedDoc {
 
 /// Upper-case hex SHA-512, the form a real server uses in `?hash=`.
 pub fn hash(bytes: &[u8]) -> String {
-    Sha512::digest(bytes).iter().map(|b| format!("{b:02X}")).collect()
+    Sha512::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 /// Every group-version document, in discovery order.
@@ -27,7 +30,11 @@ pub fn documents(api: &Api) -> Vec<ServedDoc> {
         .iter()
         .map(|gv| {
             let bytes = serde_json::to_vec(&gv.served).expect("a JSON value serializes");
-            ServedDoc { path: gv.doc_path.clone(), hash: hash(&bytes), bytes }
+            ServedDoc {
+                path: gv.doc_path.clone(),
+                hash: hash(&bytes),
+                bytes,
+            }
         })
         .collect()
 }
@@ -36,7 +43,10 @@ pub fn documents(api: &Api) -> Vec<ServedDoc> {
 pub fn root(docs: &[ServedDoc]) -> Value {
     let mut paths = Map::new();
     for d in docs {
-        paths.insert(d.path.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{}?hash={}", d.path, d.hash)}));
+        paths.insert(
+            d.path.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{}?hash={}", d.path, d.hash)}),
+        );
     }
     json!({"paths": paths})
 }
@@ -47,6 +57,9 @@ mod tests {
     fn hash_is_128_upper_hex() {
         let h = super::hash(b"x");
         assert_eq!(h.len(), 128);
-        assert!(h.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+        assert!(
+            h.chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
     }
 }

@@ -13,7 +13,11 @@ fn ident(s: &str) -> Ident {
 }
 
 fn opt_str(s: &str) -> TokenStream {
-    if s.is_empty() { quote!(None) } else { quote!(Some(#s)) }
+    if s.is_empty() {
+        quote!(None)
+    } else {
+        quote!(Some(#s))
+    }
 }
 
 fn verb_tokens(v: Verb) -> TokenStream {
@@ -67,7 +71,11 @@ fn ty_tokens(t: &Ty, index: &dyn Fn(&str) -> usize) -> TokenStream {
 }
 
 fn schemas_tokens(schemas: &[ObjectSchema]) -> TokenStream {
-    let index = |n: &str| schemas.binary_search_by(|s| s.name.as_str().cmp(n)).expect("object schema is known");
+    let index = |n: &str| {
+        schemas
+            .binary_search_by(|s| s.name.as_str().cmp(n))
+            .expect("object schema is known")
+    };
     let entries = schemas.iter().map(|s| {
         let name = &s.name;
         let fields = s.fields.iter().map(|f| {
@@ -130,7 +138,11 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
             let verbs = r.verbs.iter().map(|v| verb_tokens(*v));
             let subs = r.subresources.keys();
             let cols = r.facts.columns.iter().map(column_tokens);
-            let schema = match r.schema.as_deref().and_then(|s| schemas.binary_search_by(|o| o.name.as_str().cmp(s)).ok()) {
+            let schema = match r
+                .schema
+                .as_deref()
+                .and_then(|s| schemas.binary_search_by(|o| o.name.as_str().cmp(s)).ok())
+            {
                 Some(i) => quote!(Some(#i)),
                 None => quote!(None),
             };
@@ -161,7 +173,10 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
     }
     // More literal segments first, so a parameter never shadows a fixed name.
     paths.sort_by_key(|(t, segs, _)| {
-        let lits = segs.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let lits = segs
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count();
         (std::cmp::Reverse(lits), t.clone())
     });
     let arms = paths.iter().map(|(_, segs, ids)| {
@@ -193,7 +208,9 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
                 let served: Vec<String> = api
                     .routes
                     .iter()
-                    .filter(|x| x.group == gi && x.resource == ri && x.verb == verb && x.subresource == sub)
+                    .filter(|x| {
+                        x.group == gi && x.resource == ri && x.verb == verb && x.subresource == sub
+                    })
                     .map(|x| format!("`{} {}`", x.method, x.template))
                     .collect();
                 let mut doc = format!(" {} on {gvr}", verb.discovery_name());
@@ -201,7 +218,11 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
                     doc = format!(" {} on {gvr}/{s}", verb.discovery_name());
                 }
                 let serves = format!(" Serves {}.", served.join(", "));
-                let also_watch = if verb == Verb::Watch { " Also `?watch=true` on the list paths." } else { "" };
+                let also_watch = if verb == Verb::Watch {
+                    " Also `?watch=true` on the list paths."
+                } else {
+                    ""
+                };
                 let default = match &sub {
                     None => quote!(stored::#m(req).await),
                     Some(_) => {
@@ -220,7 +241,10 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
                 let s = opt_str(sub.as_deref().unwrap_or_default());
                 arms.push(quote!((#v, #s) => t.#m(req).await,));
             }
-            let trait_doc = format!(" The translator of {gvr} (kind {}). Every method defaults to stored-object semantics.", r.gvk.kind);
+            let trait_doc = format!(
+                " The translator of {gvr} (kind {}). Every method defaults to stored-object semantics.",
+                r.gvk.kind
+            );
             traits.push(quote! {
                 #[doc = #trait_doc]
                 #[async_trait::async_trait]
@@ -232,7 +256,10 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
             fields.push(quote!(#[doc = #field_doc] pub #field: Box<dyn #trait_name>,));
             defaults.push(quote!(#field: Box::new(Stored),));
             stored_impls.push(quote!(impl #module::#trait_name for Stored {}));
-            let dispatch_doc = format!(" Calls the method of a {} translator that serves the request.", r.gvk.kind);
+            let dispatch_doc = format!(
+                " Calls the method of a {} translator that serves the request.",
+                r.gvk.kind
+            );
             dispatchers.push(quote! {
                 #[doc = #dispatch_doc]
                 pub async fn #dispatch_fn(t: &dyn #trait_name, req: ApiRequest) -> ApiResult {
@@ -243,7 +270,8 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
                 }
             });
             let global = resource_index[gi][ri] as u16;
-            dispatch_arms.push(quote!(#global => #module::#dispatch_fn(&*t.#module.#field, req).await,));
+            dispatch_arms
+                .push(quote!(#global => #module::#dispatch_fn(&*t.#module.#field, req).await,));
         }
         let mod_doc = format!(" Translators of {}.", gv.group_version());
         modules.push(quote! {
@@ -262,8 +290,12 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
         let doc = format!(" {}", gv.group_version());
         top_fields.push((module, doc));
     }
-    let top_field_decls = top_fields.iter().map(|(m, doc)| quote!(#[doc = #doc] pub #m: #m::Translators,));
-    let top_fields_init = top_fields.iter().map(|(m, _)| quote!(#m: Default::default(),));
+    let top_field_decls = top_fields
+        .iter()
+        .map(|(m, doc)| quote!(#[doc = #doc] pub #m: #m::Translators,));
+    let top_fields_init = top_fields
+        .iter()
+        .map(|(m, _)| quote!(#m: Default::default(),));
 
     // Documents embedded from OUT_DIR.
     let gv_rows = api.groups.iter().zip(openapi_hashes).map(|(gv, hash)| {
@@ -280,8 +312,13 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
         let f = format!("/discovery/{name}.json");
         quote!(include_bytes!(concat!(env!("OUT_DIR"), #f)))
     };
-    let (api_v2, apis_v2, api_v2b, apis_v2b, apis_legacy) =
-        (doc("api.v2"), doc("apis.v2"), doc("api.v2beta1"), doc("apis.v2beta1"), doc("apis"));
+    let (api_v2, apis_v2, api_v2b, apis_v2b, apis_legacy) = (
+        doc("api.v2"),
+        doc("apis.v2"),
+        doc("api.v2beta1"),
+        doc("apis.v2beta1"),
+        doc("apis"),
+    );
     let schemas = schemas_tokens(schemas);
 
     let tokens = quote! {
@@ -332,5 +369,8 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
         }
     };
     let file: syn::File = syn::parse2(tokens).expect("generated tokens parse as a file");
-    format!("// @generated by k2d-codegen from spec/. Do not edit.\n\n{}", prettyplease::unparse(&file))
+    format!(
+        "// @generated by k2d-codegen from spec/. Do not edit.\n\n{}",
+        prettyplease::unparse(&file)
+    )
 }

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, StringFormat, Type, VariantOrUnknownOrEmpty};
+use openapiv3::{
+    AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type, VariantOrUnknownOrEmpty,
+};
 
 use super::model::{Api, Gvk};
 
@@ -64,11 +66,18 @@ pub struct ObjectSchema {
 }
 
 fn ext_str(s: &Schema, key: &str) -> String {
-    s.schema_data.extensions.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    s.schema_data
+        .extensions
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn ref_name(reference: &str) -> &str {
-    reference.strip_prefix("#/components/schemas/").unwrap_or(reference)
+    reference
+        .strip_prefix("#/components/schemas/")
+        .unwrap_or(reference)
 }
 
 struct Resolver<'a> {
@@ -103,16 +112,24 @@ impl Resolver<'_> {
 
     fn inline(&self, s: &Schema) -> Ty {
         let ext = &s.schema_data.extensions;
-        if ext.get("x-kubernetes-int-or-string").and_then(|v| v.as_bool()) == Some(true) {
+        if ext
+            .get("x-kubernetes-int-or-string")
+            .and_then(|v| v.as_bool())
+            == Some(true)
+        {
             return Ty::IntOrString;
         }
-        if ext.get("x-kubernetes-preserve-unknown-fields").and_then(|v| v.as_bool()) == Some(true) {
+        if ext
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(|v| v.as_bool())
+            == Some(true)
+        {
             return Ty::Any;
         }
         match &s.schema_kind {
             SchemaKind::Type(Type::String(st)) => match &st.format {
                 VariantOrUnknownOrEmpty::Unknown(f) if f == "int-or-string" => Ty::IntOrString,
-                VariantOrUnknownOrEmpty::Item(StringFormat::Byte) | _ => Ty::String,
+                _ => Ty::String,
             },
             SchemaKind::Type(Type::Integer(_)) => Ty::Integer,
             SchemaKind::Type(Type::Number(_)) => Ty::Number,
@@ -153,7 +170,9 @@ pub fn object_schemas(api: &Api) -> Vec<ObjectSchema> {
     let resolver = Resolver { all: &all };
     let mut out = Vec::new();
     for (name, s) in &all {
-        let SchemaKind::Type(Type::Object(o)) = &s.schema_kind else { continue };
+        let SchemaKind::Type(Type::Object(o)) = &s.schema_kind else {
+            continue;
+        };
         if o.properties.is_empty() {
             continue;
         }
@@ -162,7 +181,9 @@ pub fn object_schemas(api: &Api) -> Vec<ObjectSchema> {
             .iter()
             .map(|(fname, prop)| {
                 let (ty, ext_src): (Ty, Option<&Schema>) = match prop {
-                    ReferenceOr::Reference { reference } => (resolver.named(ref_name(reference)), None),
+                    ReferenceOr::Reference { reference } => {
+                        (resolver.named(ref_name(reference)), None)
+                    }
                     ReferenceOr::Item(p) => (resolver.inline(p), Some(p)),
                 };
                 let get = |k: &str| ext_src.map(|p| ext_str(p, k)).unwrap_or_default();
@@ -189,7 +210,11 @@ pub fn object_schemas(api: &Api) -> Vec<ObjectSchema> {
             .unwrap_or_default();
         let mut fields = fields;
         fields.sort_by(|a, b| a.name.cmp(&b.name));
-        out.push(ObjectSchema { name: name.clone(), fields, gvks });
+        out.push(ObjectSchema {
+            name: name.clone(),
+            fields,
+            gvks,
+        });
     }
     out
 }
