@@ -61,7 +61,7 @@ fn served_openapi_documents_are_the_spec_without_k2d_extensions() {
         spec.as_object_mut()
             .unwrap()
             .retain(|k, _| !k.starts_with("x-k2d-"));
-        let served: serde_json::Value = serde_json::from_slice(gv.openapi).unwrap();
+        let served: serde_json::Value = serde_json::from_slice(&gv.openapi()).unwrap();
         assert_eq!(served, spec, "{}", gv.doc_path);
         assert!(
             served["components"]["schemas"]

@@ -57,6 +57,25 @@ pub fn parse(headers: &HeaderMap) -> Vec<MediaRange> {
     out
 }
 
+/// `true` when `Accept-Encoding` allows gzip (listed, and not with `q=0`).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(http::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
 /// The `v` of the first range asking for `as=<kind>` in group `g`, among `versions`.
 pub fn wants_as(
     ranges: &[MediaRange],
@@ -117,6 +136,21 @@ mod tests {
             wants_as(&r, "APIGroupDiscoveryList", "apidiscovery.k8s.io", &["v2"]),
             None
         );
+    }
+
+    #[test]
+    fn gzip_unless_refused() {
+        let enc = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(http::header::ACCEPT_ENCODING, v.parse().unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(enc("gzip"));
+        assert!(enc("deflate, gzip;q=0.5"));
+        assert!(!enc("gzip;q=0"));
+        assert!(!enc("gzip; q=0.0"));
+        assert!(!enc("identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

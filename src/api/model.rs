@@ -154,12 +154,24 @@ pub struct GroupVersionInfo {
     pub version: &'static str,
     /// `api/v1` or `apis/<group>/<version>`.
     pub doc_path: &'static str,
-    /// Upper-case hex SHA-512 of `openapi`.
+    /// Upper-case hex SHA-512 of the OpenAPI v3 document.
     pub openapi_hash: &'static str,
-    /// The OpenAPI v3 document.
-    pub openapi: &'static [u8],
+    /// The OpenAPI v3 document, gzip-compressed.
+    pub openapi_gzip: &'static [u8],
     /// The legacy `APIResourceList`.
     pub resource_list: &'static [u8],
+}
+
+impl GroupVersionInfo {
+    /// The OpenAPI v3 document, uncompressed (for the rare client that does not accept gzip).
+    pub fn openapi(&self) -> Vec<u8> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(self.openapi_gzip)
+            .read_to_end(&mut out)
+            .expect("the build embedded valid gzip");
+        out
+    }
 }
 
 /// The discovery documents that do not depend on the request.

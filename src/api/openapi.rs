@@ -42,10 +42,14 @@ pub fn document(doc_path: &str, query: &Query, headers: &HeaderMap) -> Result<Re
         });
     let reply = if not_modified {
         Reply::bytes(StatusCode::NOT_MODIFIED, JSON, bytes::Bytes::new())
+    } else if super::accept::accepts_gzip(headers) {
+        Reply::bytes(StatusCode::OK, JSON, gv.openapi_gzip)
+            .header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))
     } else {
-        Reply::bytes(StatusCode::OK, JSON, gv.openapi)
+        Reply::bytes(StatusCode::OK, JSON, gv.openapi())
     };
     Ok(reply
+        .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
         .header(header::ETAG, etag)
         .header(header::CACHE_CONTROL, cache))
 }

@@ -4,7 +4,8 @@
 //! - `k2d_generated.rs`: tables, path matcher, translator traits, dispatcher, schema model;
 //! - `discovery/{api,apis}.{v2,v2beta1}.json`: aggregated discovery;
 //! - `discovery/apis.json`, `discovery/api/v1.json`, `discovery/apis/<g>/<v>.json`: legacy discovery;
-//! - `openapi/root.json`, `openapi/api/v1.json`, `openapi/apis/<g>/<v>.json`: the served OpenAPI v3.
+//! - `openapi/root.json`, `openapi/api/v1.json`, `openapi/apis/<g>/<v>.json`: the served OpenAPI v3
+//!   documents (and `.json.gz`, the form embedded in the binary).
 
 pub mod discovery;
 pub mod model;
@@ -81,6 +82,12 @@ pub fn generate(spec_dir: &Path, out_dir: &Path) -> Result<Generated> {
             out_dir,
             &format!("openapi/{}.json", d.path),
             &d.bytes,
+        )?);
+        let gzipped = openapi::gzip(&d.bytes);
+        outputs.push(write(
+            out_dir,
+            &format!("openapi/{}.json.gz", d.path),
+            &gzipped,
         )?);
     }
     outputs.push(write(

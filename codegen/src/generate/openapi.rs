@@ -16,6 +16,15 @@ pub struct ServedDoc {
     pub hash: String,
 }
 
+/// The bytes gzip-compressed, as they are embedded in the binary and sent to clients that accept
+/// gzip (every Kubernetes client does). Deterministic: no file name, no time stamp.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).expect("writing to memory");
+    enc.finish().expect("writing to memory")
+}
+
 /// Upper-case hex SHA-512, the form a real server uses in `?hash=`.
 pub fn hash(bytes: &[u8]) -> String {
     Sha512::digest(bytes)

@@ -300,11 +300,11 @@ pub fn file(api: &Api, schemas: &[ObjectSchema], openapi_hashes: &[String]) -> S
     // Documents embedded from OUT_DIR.
     let gv_rows = api.groups.iter().zip(openapi_hashes).map(|(gv, hash)| {
         let (group, version, doc_path) = (&gv.group, &gv.version, &gv.doc_path);
-        let openapi_file = format!("/openapi/{doc_path}.json");
+        let openapi_file = format!("/openapi/{doc_path}.json.gz");
         let list_file = format!("/discovery/{doc_path}.json");
         quote!(GroupVersionInfo {
             group: #group, version: #version, doc_path: #doc_path, openapi_hash: #hash,
-            openapi: include_bytes!(concat!(env!("OUT_DIR"), #openapi_file)),
+            openapi_gzip: include_bytes!(concat!(env!("OUT_DIR"), #openapi_file)),
             resource_list: include_bytes!(concat!(env!("OUT_DIR"), #list_file)),
         })
     });

@@ -9,7 +9,9 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "api/v1",
         openapi_hash: "734CE841C2B52C9249618E73D9188013EB91F0B73BD89B15D3A41D763F3390D267C06A7E0439EBAEAB22779958D70EC79330374BA64F7A8787C445391A209D46",
-        openapi: include_bytes!(concat!(env!("OUT_DIR"), "/openapi/api/v1.json")),
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/api/v1.json.gz")
+        ),
         resource_list: include_bytes!(concat!(env!("OUT_DIR"), "/discovery/api/v1.json")),
     },
     GroupVersionInfo {
@@ -17,7 +19,9 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/apps/v1",
         openapi_hash: "ABA4927A1A2FAC7E594039094604B7255E85A84DE42A5DAB14001DA6B19ECA23AF12C80BFA1712544E6904C564027612AA7CFF86B2E45C6A52FCF9F743C4239C",
-        openapi: include_bytes!(concat!(env!("OUT_DIR"), "/openapi/apis/apps/v1.json")),
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/apps/v1.json.gz")
+        ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/apps/v1.json")
         ),
@@ -27,8 +31,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/events.k8s.io/v1",
         openapi_hash: "BC80CC175CBF07C448DE8BE3A1C7A0A29B2D2BE9FCF81C9362ACDEB2611CAB2FE28CB31C6542894011972D8FF03650F38340C0A7E920BD848786483E8F112A80",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/events.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/events.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/events.k8s.io/v1.json")
@@ -39,8 +43,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/authentication.k8s.io/v1",
         openapi_hash: "447C2C740AFED66DD454038FBB0EC8D30E6C2F72E5B63B278D88791F8DAE23027FC75EB79A96E78A987427FBFBF762D98FE82E798A50EA32BB1EE5628A3BADC6",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/authentication.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/authentication.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/authentication.k8s.io/v1.json")
@@ -51,8 +55,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/authorization.k8s.io/v1",
         openapi_hash: "2A8A15BAEA2791577C7FC0608E32A7AF1BE0FCCCD7557A1CA495365FF8BC55D8792706CD2B8924CC132386EA40F87C72639C205718B8B0BFD45CCED599FB18B2",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/authorization.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/authorization.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/authorization.k8s.io/v1.json")
@@ -63,8 +67,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v2",
         doc_path: "apis/autoscaling/v2",
         openapi_hash: "809EA530C3760F03AF28BFEFAA7D3E8C6AE12A656F34A3C69FE156BA8DB20254FC114090A6F33C9C627FEEC8AC5C56D07BFA0E9805FAB8B8D2572B7447BDF411",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/autoscaling/v2.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/autoscaling/v2.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/autoscaling/v2.json")
@@ -75,8 +79,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/autoscaling/v1",
         openapi_hash: "FD11D7B953103C6077BF00441C65B9D6105267DBFE5A0A474B890B622F3DF66754619BEA40EDEA048A9D886D3485BF7ED2CE6DE9708F5B78BAE73940CFE655CE",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/autoscaling/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/autoscaling/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/autoscaling/v1.json")
@@ -87,7 +91,9 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/batch/v1",
         openapi_hash: "A95A5BFEBC558A7D2DF0523928A9D74EE18AB749FBAF7BC86F5D0C61E31A9DD1C1D4EF2D4A866325B668CCDCF6B90BA81B7C037A1856DD06F8359317B714E2F7",
-        openapi: include_bytes!(concat!(env!("OUT_DIR"), "/openapi/apis/batch/v1.json")),
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/batch/v1.json.gz")
+        ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/batch/v1.json")
         ),
@@ -97,8 +103,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/networking.k8s.io/v1",
         openapi_hash: "E640DC7E424A479E47C6ED007B0BBCDF67BCE3838ABA7A07F18D14DED56AE77F1537743DC29B183CDE308179F9D91589D8CD71182C2944A458CDA5D4E329B266",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/networking.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/networking.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/networking.k8s.io/v1.json")
@@ -109,8 +115,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/policy/v1",
         openapi_hash: "A75DBDBD08E0071EF145C0161E4B06C1E3A98E6165413C91382EE7D17E3E69320422976726F817E537F47805FBDB26DB9A84DF70296E0584C97512E473B97C37",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/policy/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/policy/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/policy/v1.json")
@@ -121,8 +127,9 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/rbac.authorization.k8s.io/v1",
         openapi_hash: "B5920DE35907805CF8C89DF15996E71699E36F5C9B2DB7970FFF3B22B1F9E42809F3B47F3ACC12C3AACD6D281A3AECFD1F1794BE32FE3E17905F7F23BF467198",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/rbac.authorization.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"),
+            "/openapi/apis/rbac.authorization.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/rbac.authorization.k8s.io/v1.json")
@@ -133,8 +140,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/storage.k8s.io/v1",
         openapi_hash: "CC4A1AA75256CC17D50DD5541BD94DE6EE1C7FC1A13F75750FF01E328E7E4CCFC7F6D382C7F3DF04B8FF36E4815F0ABEA42CBAAFDCBC96DD0E5A72835B16BC61",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/storage.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/storage.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/storage.k8s.io/v1.json")
@@ -145,8 +152,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/coordination.k8s.io/v1",
         openapi_hash: "4BC54D1A21AA656613BD8D5925D60D24C3683F8CF8B16A60CC07F5E0298A367CDB8FE5C4EBD078C0DDC824664F170E1BF05D444A313A3C9908956B1AE2B51458",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/coordination.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/coordination.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/coordination.k8s.io/v1.json")
@@ -157,8 +164,8 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         version: "v1",
         doc_path: "apis/discovery.k8s.io/v1",
         openapi_hash: "E3063D0E9312351632885880F8FF0C930F8ADD37A5BDD07F267269F3FAFB1A27A336F59599328E2B4CDC9DAF3D6382007DBF56736CC45AADA9DF566FEC6D2C19",
-        openapi: include_bytes!(
-            concat!(env!("OUT_DIR"), "/openapi/apis/discovery.k8s.io/v1.json")
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/discovery.k8s.io/v1.json.gz")
         ),
         resource_list: include_bytes!(
             concat!(env!("OUT_DIR"), "/discovery/apis/discovery.k8s.io/v1.json")
