@@ -5,6 +5,7 @@
 //! - [`translators`]: hand-written translators, one per resource;
 //! - [`server`]: HTTPS, HTTP/1.1 and HTTP/2, authentication;
 //! - [`security`]: CA, certificates, token, kubeconfig;
+//! - [`store`]: the crash-safe object store and the watch hub;
 //! - [`cli`]: the `k2d` command.
 
 #![warn(missing_docs)]
@@ -15,4 +16,5 @@ pub mod engine;
 pub mod generated;
 pub mod security;
 pub mod server;
+pub mod store;
 pub mod translators;

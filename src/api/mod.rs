@@ -2,15 +2,20 @@
 //! content negotiation, Status errors and the stored-object defaults of the generated translators.
 
 pub mod accept;
+pub mod apply;
 pub mod discovery;
 pub mod model;
 pub mod openapi;
+pub mod patch;
+pub mod protobuf;
 pub mod reply;
 pub mod request;
 pub mod router;
+pub mod selector;
 pub mod status;
 pub mod stored;
 pub mod table;
+pub mod validation;
 pub mod version;
 
 pub use reply::Reply;

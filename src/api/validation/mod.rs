@@ -1,0 +1,1 @@
+//! Validation of incoming objects: names, unknown and duplicate fields (fieldValidation), required fields.
