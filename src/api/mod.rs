@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod model;
 pub mod openapi;
 pub mod patch;
+pub mod printers;
 pub mod protobuf;
 pub mod reply;
 pub mod request;

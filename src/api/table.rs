@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::accept::{self, MediaRange};
 use super::model::ResourceInfo;
+use super::printers;
 
 /// The Table API versions k2d can answer with, in preference order.
 const TABLE_VERSIONS: &[&str] = &["v1", "v1beta1"];
@@ -22,21 +23,46 @@ pub fn content_type(version: &str) -> http::HeaderValue {
     .expect("a valid header value")
 }
 
-/// The `columnDefinitions` of a resource.
-pub fn column_definitions(resource: &ResourceInfo) -> Vec<Value> {
-    resource
-        .columns
-        .iter()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "type": c.ty,
-                "format": c.format,
-                "description": c.name,
-                "priority": c.priority,
+/// What `rows[].object` carries (`includeObject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncludeObject {
+    /// Nothing.
+    None,
+    /// `PartialObjectMetadata` (the default).
+    Metadata,
+    /// The whole object.
+    Object,
+}
+
+impl IncludeObject {
+    /// Parses the `includeObject` query parameter.
+    pub fn parse(value: Option<&str>) -> Result<Self, super::Status> {
+        match value {
+            None | Some("") | Some("Metadata") => Ok(IncludeObject::Metadata),
+            Some("None") => Ok(IncludeObject::None),
+            Some("Object") => Ok(IncludeObject::Object),
+            Some(other) => Err(super::Status::bad_request(format!(
+                "includeObject: Unsupported value: \"{other}\": supported values: \"Metadata\", \"None\", \"Object\""
+            ))),
+        }
+    }
+}
+
+/// One row: the cells and the object as asked.
+pub fn row(resource: &ResourceInfo, obj: &Value, include: IncludeObject) -> Value {
+    let mut row = json!({"cells": printers::cells(resource, obj)});
+    match include {
+        IncludeObject::None => {}
+        IncludeObject::Metadata => {
+            row["object"] = json!({
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
             })
-        })
-        .collect()
+        }
+        IncludeObject::Object => row["object"] = obj.clone(),
+    }
+    row
 }
 
 /// A Table with these rows.
@@ -50,7 +76,7 @@ pub fn table(
         "kind": "Table",
         "apiVersion": format!("meta.k8s.io/{version}"),
         "metadata": {"resourceVersion": resource_version},
-        "columnDefinitions": column_definitions(resource),
+        "columnDefinitions": printers::column_definitions(resource),
         "rows": rows,
     })
 }
