@@ -1,0 +1,1 @@
+//! Scenario tests: real client flows against `apply` and `record_update`.
