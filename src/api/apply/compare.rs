@@ -156,15 +156,17 @@ fn walk(
     Ok(())
 }
 
-/// A member of an object as the real server's Go object would have it.
+/// A member of an object as the real server's Go object would have it: a struct field
+/// holds its zero value when absent, and `null` only where the zero value is `null` (a
+/// `null` string or number decodes to an omitted zero value).
 fn member<'a>(m: Option<&'a Map<String, Value>>, shape: Shape, key: &str) -> Option<&'a Value> {
     let m = m?;
-    if let Some(v) = m.get(key) {
-        return Some(v);
-    }
     match shape {
-        Shape::Struct(i) => zero_value(i, key),
-        _ => None,
+        Shape::Struct(i) => match m.get(key) {
+            Some(v) if !v.is_null() => Some(v),
+            _ => zero_value(i, key),
+        },
+        _ => m.get(key),
     }
 }
 
