@@ -9,6 +9,18 @@
 //! - [`manager_from_user_agent`]: the manager of a write that names none;
 //! - [`FieldSet`] and [`fields_v1`]: field paths and their `fieldsV1` encoding.
 //!
+//! How the API layer uses it:
+//!
+//! - apply patch: `apply(live.as_ref(), &config, field_manager, force, resource.schema, now)`;
+//!   `None` for a missing object means create (answer 201). Check preconditions (a
+//!   `resourceVersion` in the configuration) and set uid, resourceVersion, generation and
+//!   defaults on the result as for any write; the result keeps the live object's values.
+//!   A non-apply patch with `force` is the caller's 422.
+//! - every other write: `record_update(old.as_ref(), &new, manager, "Update", subresource,
+//!   resource.schema, now)` on the object about to be stored, after defaulting (the real
+//!   server records defaulted fields as the writer's). `manager` is `?fieldManager=` or
+//!   [`manager_from_user_agent`]; check it with [`validate_field_manager`].
+//!
 //! Lists follow the schema as structured-merge-diff reads it: `x-kubernetes-list-type: map`
 //! lists and patch-merge lists with a merge key are associative by key, `set` lists (and
 //! patch-merge lists of scalars) are sets, other lists are atomic; maps are granular unless

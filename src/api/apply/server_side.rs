@@ -141,9 +141,12 @@ pub fn apply_subresource(
     }
 
     writer.set = strip_server_metadata(&writer.set);
-    writer.time = match previous_time {
-        Some(t) if !object_changed => Some(t),
-        _ => Some(now),
+    // As the real server: the time moves only when the object changes, so an apply that
+    // changes nothing keeps the entry's time (and a new entry from such an apply has none).
+    writer.time = if object_changed {
+        Some(now)
+    } else {
+        previous_time
     };
     entries.0.push(writer);
     entries.drop_empty();
@@ -157,7 +160,8 @@ pub fn apply_subresource(
     Ok(result)
 }
 
-/// Checks a field manager name: required for apply, at most 128 bytes, printable (422).
+/// Checks a field manager name (422 when wrong): at most 128 bytes, printable, and present
+/// when `required` (apply).
 pub fn validate_field_manager(manager: &str, required: bool) -> Result<(), ApplyError> {
     let invalid = |detail: String| {
         ApplyError::Invalid(format!(

@@ -100,11 +100,17 @@ fn server_side_apply_takes_over_from_client_side_apply() {
         fields(entry(&second, "kubectl-last-applied", "Apply")),
         r#"{"f:metadata":{"f:annotations":{"f:kubectl.kubernetes.io/last-applied-configuration":{}}}}"#
     );
+    assert!(
+        entry(&second, "kubectl-last-applied", "Apply")
+            .get("time")
+            .is_none(),
+        "an apply that changes nothing sets no time, as the real server"
+    );
     assert_eq!(
         writers(&second),
         [
-            ("kubectl".into(), "Apply".into(), "".into()),
             ("kubectl-last-applied".into(), "Apply".into(), "".into()),
+            ("kubectl".into(), "Apply".into(), "".into()),
             (
                 "kubectl-client-side-apply".into(),
                 "Update".into(),

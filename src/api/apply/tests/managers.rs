@@ -232,3 +232,32 @@ fn an_object_without_managed_fields_is_claimed_before_the_first_apply() {
         ]
     );
 }
+
+#[test]
+fn an_apply_to_the_status_subresource_owns_only_status() {
+    use crate::api::apply::apply_subresource;
+    let created = apply(None, &web(1, nginx()), "helm", false, deployment(), T1).unwrap();
+    let mut config = web(9, nginx());
+    config["status"] = json!({"replicas": 1, "readyReplicas": 1});
+    let out = apply_subresource(
+        Some(&created),
+        &config,
+        "k2d-controller",
+        false,
+        Some("status"),
+        deployment(),
+        T2,
+    )
+    .unwrap();
+    assert_eq!(
+        out["spec"]["replicas"], 1,
+        "spec is not the status subresource's"
+    );
+    assert_eq!(out["status"], json!({"replicas": 1, "readyReplicas": 1}));
+    let e = entry(&out, "k2d-controller", "Apply");
+    assert_eq!(e["subresource"], "status");
+    assert_eq!(
+        fields(e),
+        r#"{"f:status":{"f:readyReplicas":{},"f:replicas":{}}}"#
+    );
+}
