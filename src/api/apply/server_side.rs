@@ -294,11 +294,11 @@ fn check_config(
     if api_version.is_empty() {
         return bad(format!("Object 'apiVersion' is missing in '{config}'"));
     }
-    let expected = match live {
-        Some(l) => vec![(
-            str_at(l, "apiVersion").to_string(),
-            str_at(l, "kind").to_string(),
-        )],
+    let live_type = live
+        .map(|l| (str_at(l, "apiVersion"), str_at(l, "kind")))
+        .filter(|(v, k)| !v.is_empty() && !k.is_empty());
+    let expected = match live_type {
+        Some((v, k)) => vec![(v.to_string(), k.to_string())],
         None => schema
             .map(|s| SCHEMAS[s].gvks)
             .unwrap_or_default()
