@@ -1,0 +1,75 @@
+//! Measurements, run on demand:
+//! `cargo test --lib store::tests::measure -- --ignored --nocapture`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::{TempDir, cm};
+use crate::store::{STORE_FILE, Store, StoreOptions};
+
+fn small(name: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "default", "labels": {"app": "demo"},
+                     "uid": "0b5c7a52-6f0e-4a39-9a7e-2d4f7d2b6c11",
+                     "creationTimestamp": "2025-01-01T00:00:00Z"},
+        "data": {"key": "value", "other": "some longer value of about forty bytes"},
+    })
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    sorted[(sorted.len() - 1) * p / 100]
+}
+
+fn measure(two_phase_commit: bool) {
+    let dir = TempDir::new("measure");
+    let options = StoreOptions {
+        two_phase_commit,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(dir.path(), options.clone()).unwrap();
+    let mut latencies = Vec::new();
+    for i in 0..1000 {
+        let key = cm("default", &format!("cm-{i:04}"));
+        let obj = small(&key.name);
+        let started = Instant::now();
+        store.create(&key, obj).unwrap();
+        latencies.push(started.elapsed());
+    }
+    let json_bytes = serde_json::to_vec(&small("cm-0000")).unwrap().len();
+    let size = std::fs::metadata(dir.path().join(STORE_FILE))
+        .unwrap()
+        .len();
+    latencies.sort();
+    eprintln!(
+        "two-phase {two_phase_commit}: create latency p50 {:?} p90 {:?} p99 {:?} max {:?}; \
+         file {} KiB for 1000 objects of {json_bytes} JSON bytes",
+        percentile(&latencies, 50),
+        percentile(&latencies, 90),
+        percentile(&latencies, 99),
+        latencies.last().unwrap(),
+        size / 1024,
+    );
+    let started = Instant::now();
+    let (items, _) = store.list("", "configmaps", None).unwrap();
+    eprintln!("list of {} objects: {:?}", items.len(), started.elapsed());
+    let started = Instant::now();
+    for i in 0..1000 {
+        store.get(&cm("default", &format!("cm-{i:04}"))).unwrap();
+    }
+    eprintln!("1000 gets: {:?}", started.elapsed());
+    drop(store);
+    let started = Instant::now();
+    let store = Store::open_with(dir.path(), options).unwrap();
+    eprintln!("reopen: {:?}", started.elapsed());
+    drop(store);
+}
+
+#[test]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+fn write_latency_and_file_size() {
+    measure(false);
+    measure(true);
+}
