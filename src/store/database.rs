@@ -1,39 +1,23 @@
 //! The store itself: objects and the revision counter in one redb file,
 //! with every committed write published to the watch hub.
 
-use std::fs::OpenOptions;
 use std::ops::Bound;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use redb::{
-    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, TableDefinition,
-    TableError,
-};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableError};
 use serde_json::Value;
 
 use super::error::StoreError;
 use super::event::{Event, EventKind};
+use super::file::{STORE_FILE, open_database};
 use super::hub::{Hub, HubLimits};
 use super::key::{self, ObjectKey};
 use super::options::StoreOptions;
+use super::tables::{FIRST_REVISION, META, OBJECTS, REVISION, read_revision};
+use super::value;
 use super::watch::Watch;
-
-/// Encoded key (see [`key`]) to stored value: 8 bytes of big-endian
-/// revision (the object's resourceVersion), then the object's JSON.
-const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
-/// Store-wide counters; only [`REVISION`] so far.
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// The last revision handed out.
-const REVISION: &str = "revision";
-/// The revision of a new, empty store, so that no real revision is ever 0
-/// (which Kubernetes clients use to mean "any").
-const FIRST_REVISION: u64 = 1;
-
-/// The name of the database file inside the data directory.
-pub const STORE_FILE: &str = "store.redb";
 
 /// The crash-safe object store and its watch hub.
 ///
@@ -95,6 +79,27 @@ impl Store {
             .map_err(|e| StoreError::Storage(format!("creating {}: {e}", dir.display())))?;
         let path = dir.join(STORE_FILE);
         let db = open_database(&path, &options)?;
+        Self::with_database(path, db, options)
+    }
+
+    /// A store over any redb storage backend (tests simulate power loss with
+    /// one). Reopening after an I/O error is not possible there.
+    #[cfg(test)]
+    pub(crate) fn open_backend(
+        backend: impl redb::StorageBackend,
+        options: StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let db = super::file::builder(&options)
+            .create_with_backend(backend)
+            .map_err(StoreError::from_redb)?;
+        Self::with_database(PathBuf::new(), db, options)
+    }
+
+    fn with_database(
+        path: PathBuf,
+        db: Database,
+        options: StoreOptions,
+    ) -> Result<Store, StoreError> {
         let revision = read_revision(&db)?;
         let hub = Arc::new(Hub::new(
             revision,
@@ -153,7 +158,7 @@ impl Store {
             };
             let found = table.get(encoded.as_slice()).map_err(|e| self.fail(e))?;
             found
-                .map(|guard| decode_value(guard.value()).map(|(_, obj)| obj))
+                .map(|guard| value::decode(guard.value()).map(|(_, obj)| obj))
                 .transpose()
         })
     }
@@ -234,7 +239,7 @@ impl Store {
                     page.next = Some(key::position_of(&last_key[type_prefix_len..]));
                     break;
                 }
-                page.items.push(decode_value(v.value())?.1);
+                page.items.push(value::decode(v.value())?.1);
                 last_key.clear();
                 last_key.extend_from_slice(k.value());
             }
@@ -440,7 +445,7 @@ impl Store {
                 .get(encoded)
                 .map_err(|e| self.fail(e))?
                 .map(|guard| guard.value().to_vec());
-            let current_rv = existing.as_deref().map(stored_revision).transpose()?;
+            let current_rv = existing.as_deref().map(value::revision).transpose()?;
             let revision = meta
                 .get(REVISION)
                 .map_err(|e| self.fail(e))?
@@ -459,14 +464,14 @@ impl Store {
                 (Write::Update(obj, _), Some(_)) => (EventKind::Modified, obj),
                 (Write::Delete(_), Some(_)) => {
                     let bytes = existing.as_deref().unwrap_or_default();
-                    (EventKind::Deleted, decode_value(bytes)?.1)
+                    (EventKind::Deleted, value::decode(bytes)?.1)
                 }
             };
-            set_resource_version(&mut obj, revision)?;
+            value::set_resource_version(&mut obj, revision)?;
             if kind == EventKind::Deleted {
                 objects.remove(encoded).map_err(|e| self.fail(e))?;
             } else {
-                let value = encode_value(revision, &obj)?;
+                let value = value::encode(revision, &obj)?;
                 objects
                     .insert(encoded, value.as_slice())
                     .map_err(|e| self.fail(e))?;
@@ -490,90 +495,4 @@ impl Store {
     pub(crate) fn hub(&self) -> &Hub {
         &self.inner.hub
     }
-}
-
-/// Opens the database file, created with owner-only permissions (it holds
-/// Secrets), with a bounded cache.
-fn open_database(path: &Path, options: &StoreOptions) -> Result<Database, StoreError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| StoreError::Storage(format!("opening {}: {e}", path.display())))?;
-    let mut builder = Database::builder();
-    builder.set_cache_size(options.cache_bytes);
-    builder.create_file(file).map_err(|e| match e {
-        DatabaseError::DatabaseAlreadyOpen => StoreError::Storage(format!(
-            "{} is already open (is another k2d running?)",
-            path.display()
-        )),
-        e => StoreError::from_redb(e),
-    })
-}
-
-/// The persisted revision; creates the tables on first use.
-fn read_revision(db: &Database) -> Result<u64, StoreError> {
-    let txn = db.begin_read().map_err(StoreError::from_redb)?;
-    match txn.open_table(META) {
-        Ok(meta) => {
-            if let Some(revision) = meta.get(REVISION).map_err(StoreError::from_redb)? {
-                return Ok(revision.value());
-            }
-        }
-        Err(TableError::TableDoesNotExist(_)) => {}
-        Err(e) => return Err(StoreError::from_redb(e)),
-    }
-    drop(txn);
-    let txn = db.begin_write().map_err(StoreError::from_redb)?;
-    {
-        txn.open_table(OBJECTS).map_err(StoreError::from_redb)?;
-        let mut meta = txn.open_table(META).map_err(StoreError::from_redb)?;
-        meta.insert(REVISION, FIRST_REVISION)
-            .map_err(StoreError::from_redb)?;
-    }
-    txn.commit().map_err(StoreError::from_redb)?;
-    Ok(FIRST_REVISION)
-}
-
-fn set_resource_version(obj: &mut Value, revision: u64) -> Result<(), StoreError> {
-    let map = obj
-        .as_object_mut()
-        .ok_or_else(|| StoreError::Invalid("an object must be a JSON object".into()))?;
-    let metadata = map
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Default::default()));
-    let metadata = metadata
-        .as_object_mut()
-        .ok_or_else(|| StoreError::Invalid("metadata must be a JSON object".into()))?;
-    metadata.insert(
-        "resourceVersion".to_owned(),
-        Value::String(revision.to_string()),
-    );
-    Ok(())
-}
-
-fn encode_value(revision: u64, obj: &Value) -> Result<Vec<u8>, StoreError> {
-    let mut bytes = Vec::with_capacity(512);
-    bytes.extend_from_slice(&revision.to_be_bytes());
-    serde_json::to_writer(&mut bytes, obj)
-        .map_err(|e| StoreError::Invalid(format!("cannot serialize the object: {e}")))?;
-    Ok(bytes)
-}
-
-fn stored_revision(bytes: &[u8]) -> Result<u64, StoreError> {
-    let head: [u8; 8] = bytes
-        .get(..8)
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| StoreError::Storage("a stored value is truncated".into()))?;
-    Ok(u64::from_be_bytes(head))
-}
-
-fn decode_value(bytes: &[u8]) -> Result<(u64, Value), StoreError> {
-    let revision = stored_revision(bytes)?;
-    let obj = serde_json::from_slice(&bytes[8..])
-        .map_err(|e| StoreError::Storage(format!("a stored object is not valid JSON: {e}")))?;
-    Ok((revision, obj))
 }

@@ -16,17 +16,21 @@
 mod database;
 mod error;
 mod event;
+mod file;
 mod hub;
 mod key;
 mod options;
+mod tables;
+mod value;
 mod watch;
 
 #[cfg(test)]
 mod tests;
 
-pub use database::{ListPage, STORE_FILE, Store};
+pub use database::{ListPage, Store};
 pub use error::StoreError;
 pub use event::{Event, EventKind};
+pub use file::STORE_FILE;
 pub use key::ObjectKey;
 pub use options::StoreOptions;
 pub use watch::Watch;

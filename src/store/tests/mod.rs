@@ -7,6 +7,7 @@ mod disk_full;
 mod idle;
 mod list;
 mod measure;
+mod power_loss;
 mod watching;
 
 use std::path::{Path, PathBuf};
@@ -74,7 +75,8 @@ pub(super) fn name(obj: &Value) -> &str {
 }
 
 /// A small pseudo-random generator (xorshift), seeded from the clock.
-pub(super) struct Rng(u64);
+#[derive(Debug)]
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     pub(super) fn from_clock() -> Self {
