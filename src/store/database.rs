@@ -276,6 +276,9 @@ impl Store {
     /// `None` watches from now. [`StoreError::Gone`] when `since` is older
     /// than [`Store::oldest_watch_revision`]. A `since` above the current
     /// revision waits for revisions above it.
+    ///
+    /// Kubernetes' `resourceVersion=0` ("any") is not a revision here: use
+    /// [`Store::list_and_watch`] for it and for `sendInitialEvents=true`.
     pub fn watch(
         &self,
         group: &str,
@@ -295,13 +298,14 @@ impl Store {
         resource: &str,
         namespace: Option<&str>,
     ) -> Result<(Vec<Value>, u64, Watch), StoreError> {
+        let mut tries = 0;
         loop {
             let (items, revision) = self.list(group, resource, namespace)?;
             // Only more writes than the history holds, between the list and
-            // the subscription, make this Gone; then list again.
+            // the subscription, make this Gone; then list again, a few times.
             match self.watch(group, resource, namespace, Some(revision)) {
                 Ok(watch) => return Ok((items, revision, watch)),
-                Err(StoreError::Gone { .. }) => continue,
+                Err(StoreError::Gone { .. }) if tries < 4 => tries += 1,
                 Err(e) => return Err(e),
             }
         }

@@ -12,12 +12,14 @@ pub struct StoreOptions {
     /// Most events kept in memory for watches that resume from a revision
     /// (default 1024).
     pub history_events: usize,
-    /// Most estimated bytes those events may hold (default 4 MiB). The
-    /// estimate counts the in-memory size of the objects, not their JSON size.
+    /// Most estimated bytes those events may hold (default 2 MiB). The
+    /// estimate counts the in-memory size of the objects, not their JSON
+    /// size: a small ConfigMap's event takes about 4 KiB, so 2 MiB keeps
+    /// about 500 of those.
     pub history_bytes: usize,
     /// Events one watcher may have waiting before it is dropped (default 256).
-    /// Kept below `history_events` so that a dropped watcher can usually
-    /// resume from its last revision without a re-list.
+    /// Kept below what the history holds so that a dropped watcher can
+    /// usually resume from its last revision without a re-list.
     pub watch_queue: usize,
     /// Commit in two phases (two fsyncs per write instead of one). redb's
     /// default one-phase commit already survives power loss by checksumming
@@ -31,7 +33,7 @@ impl Default for StoreOptions {
         StoreOptions {
             cache_bytes: 2 << 20,
             history_events: 1024,
-            history_bytes: 4 << 20,
+            history_bytes: 2 << 20,
             watch_queue: 256,
             two_phase_commit: false,
         }

@@ -165,3 +165,12 @@ fn error_statuses_match_the_api() {
     assert_eq!(StoreError::StorageFull(String::new()).http_status(), 507);
     assert_eq!(StoreError::Storage(String::new()).http_status(), 500);
 }
+
+#[test]
+fn stores_and_watches_cross_threads_and_tasks() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Store>();
+    send_sync::<crate::store::Event>();
+    send::<crate::store::Watch>();
+}

@@ -19,6 +19,22 @@ fn small(name: &str) -> serde_json::Value {
     })
 }
 
+/// The private (anonymous) resident memory of this process, in KiB: the
+/// heap, without the pages of the (debug) test binary's code that running
+/// new code maps in.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("RssAnon:"))?
+                .to_owned();
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() - 1) * p / 100]
 }
@@ -29,7 +45,16 @@ fn measure(two_phase_commit: bool) {
         two_phase_commit,
         ..StoreOptions::default()
     };
+    let rss_before = rss_kib();
     let store = Store::open_with(dir.path(), options.clone()).unwrap();
+    let empty = std::fs::metadata(dir.path().join(STORE_FILE))
+        .unwrap()
+        .len();
+    eprintln!(
+        "empty store: file {} KiB, heap +{} KiB",
+        empty / 1024,
+        rss_kib().saturating_sub(rss_before)
+    );
     let mut latencies = Vec::new();
     for i in 0..1000 {
         let key = cm("default", &format!("cm-{i:04}"));
@@ -52,9 +77,16 @@ fn measure(two_phase_commit: bool) {
         latencies.last().unwrap(),
         size / 1024,
     );
+    let (events, history_bytes) = store.hub().history_usage();
+    eprintln!(
+        "after 1000 writes: heap +{} KiB; history {events} events, ~{} KiB estimated",
+        rss_kib().saturating_sub(rss_before),
+        history_bytes / 1024
+    );
     let started = Instant::now();
     let (items, _) = store.list("", "configmaps", None).unwrap();
     eprintln!("list of {} objects: {:?}", items.len(), started.elapsed());
+    drop(items);
     let started = Instant::now();
     for i in 0..1000 {
         store.get(&cm("default", &format!("cm-{i:04}"))).unwrap();
