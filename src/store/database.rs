@@ -78,7 +78,7 @@ impl Store {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Storage(format!("creating {}: {e}", dir.display())))?;
         let path = dir.join(STORE_FILE);
-        let db = open_database(&path, &options)?;
+        let db = open_database(&path, &options, true)?;
         Self::with_database(path, db, options)
     }
 
@@ -379,7 +379,7 @@ impl Store {
         }
         // The old handle must be closed first: it holds the file lock.
         drop(guard.take());
-        match open_database(&self.inner.path, &self.inner.options)
+        match open_database(&self.inner.path, &self.inner.options, false)
             .and_then(|db| read_revision(&db).map(|rev| (db, rev)))
         {
             Ok((db, revision)) => {

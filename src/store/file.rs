@@ -13,15 +13,21 @@ use super::tables::read_revision;
 /// The name of the database file inside the data directory.
 pub const STORE_FILE: &str = "store.redb";
 
-/// Opens the database file, creating it first if it does not exist.
+/// Opens the database file, creating it first if it does not exist and
+/// `create` is set (a reopen after an error never creates: a vanished file
+/// must not silently restart the revision counter).
 ///
 /// A new file is built beside its final name, synced and renamed into
 /// place, so a power cut during the very first start leaves either no store
 /// (the next start creates it again) or a complete one, never a torn header
 /// that would stop k2d from starting. An existing file that is not a redb
 /// database is refused, never replaced.
-pub(crate) fn open_database(path: &Path, options: &StoreOptions) -> Result<Database, StoreError> {
-    if !path.exists() {
+pub(crate) fn open_database(
+    path: &Path,
+    options: &StoreOptions,
+    create: bool,
+) -> Result<Database, StoreError> {
+    if create && !path.exists() {
         create_database(path, options)?;
     }
     let file = OpenOptions::new()
