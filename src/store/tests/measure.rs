@@ -35,6 +35,17 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes this process handed to `write` calls so far (`wchar` in /proc/self/io).
+fn written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            let line = io.lines().find(|l| l.starts_with("wchar:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() - 1) * p / 100]
 }
@@ -56,6 +67,7 @@ fn measure(two_phase_commit: bool) {
         rss_kib().saturating_sub(rss_before)
     );
     let mut latencies = Vec::new();
+    let written_before = written_bytes();
     for i in 0..1000 {
         let key = cm("default", &format!("cm-{i:04}"));
         let obj = small(&key.name);
@@ -63,6 +75,7 @@ fn measure(two_phase_commit: bool) {
         store.create(&key, obj).unwrap();
         latencies.push(started.elapsed());
     }
+    let per_write = (written_bytes() - written_before) / 1000;
     let json_bytes = serde_json::to_vec(&small("cm-0000")).unwrap().len();
     let size = std::fs::metadata(dir.path().join(STORE_FILE))
         .unwrap()
@@ -70,7 +83,7 @@ fn measure(two_phase_commit: bool) {
     latencies.sort();
     eprintln!(
         "two-phase {two_phase_commit}: create latency p50 {:?} p90 {:?} p99 {:?} max {:?}; \
-         file {} KiB for 1000 objects of {json_bytes} JSON bytes",
+         file {} KiB for 1000 objects of {json_bytes} JSON bytes; {per_write} bytes written per write",
         percentile(&latencies, 50),
         percentile(&latencies, 90),
         percentile(&latencies, 99),
