@@ -155,6 +155,9 @@ struct State {
     path: Vec<Seg>,
     go_path: Vec<&'static str>,
     found: Findings,
+    /// Whether an integer target is an `int32` (looked up once per target, only for numbers
+    /// that do not fit one).
+    int32: Vec<(Target, bool)>,
 }
 
 /// Walks raw JSON bytes. Malformed JSON stops the walk; what was found so far is returned.
@@ -163,6 +166,7 @@ pub(crate) fn walk_json(raw: &[u8], node: Node, target: Target) -> Findings {
         path: Vec::new(),
         go_path: Vec::new(),
         found: Findings::default(),
+        int32: Vec::new(),
     };
     let mut de = serde_json::Deserializer::from_slice(raw);
     let _ = Walk {
@@ -181,6 +185,7 @@ pub(crate) fn walk_value(value: &serde_json::Value, node: Node, target: Target) 
         path: Vec::new(),
         go_path: Vec::new(),
         found: Findings::default(),
+        int32: Vec::new(),
     };
     let _ = Walk {
         node,
@@ -243,6 +248,24 @@ impl Walk<'_> {
         match self.node {
             Node::Ty(t) => Some(t),
             _ => None,
+        }
+    }
+
+    /// Whether the integer expected here is a Go `int32` (the model only says "integer").
+    fn is_int32(&mut self) -> bool {
+        let target = self.target;
+        if let Some((_, yes)) = self.state.int32.iter().find(|(t, _)| *t == target) {
+            return *yes;
+        }
+        let yes = super::go_types::go_type(target) == "int32";
+        self.state.int32.push((target, yes));
+        yes
+    }
+
+    /// An integer for an integer field: Go refuses one that overflows the field's type.
+    fn integer(&mut self, fits_i32: bool, text: impl FnOnce() -> String) {
+        if !fits_i32 && self.is_int32() {
+            self.mismatch(Found::Number(Some(text())));
         }
     }
 
@@ -408,7 +431,8 @@ impl<'de> Visitor<'de> for Walk<'_> {
 
     fn visit_i64<E: de::Error>(mut self, v: i64) -> Result<(), E> {
         match self.ty() {
-            Some(Ty::Integer | Ty::Number) | None => {}
+            Some(Ty::Integer) => self.integer(i32::try_from(v).is_ok(), || v.to_string()),
+            Some(Ty::Number) | None => {}
             Some(Ty::IntOrString) if i32::try_from(v).is_ok() => {}
             Some(Ty::IntOrString) => self.mismatch(Found::Number(Some(v.to_string()))),
             Some(_) => self.mismatch(Found::Number(None)),
@@ -419,7 +443,9 @@ impl<'de> Visitor<'de> for Walk<'_> {
     fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
         match self.ty() {
             Some(Ty::Number) | None => {}
-            Some(Ty::Integer) if i64::try_from(v).is_ok() => {}
+            Some(Ty::Integer) if i64::try_from(v).is_ok() => {
+                self.integer(i32::try_from(v).is_ok(), || v.to_string())
+            }
             Some(Ty::IntOrString) if i32::try_from(v).is_ok() => {}
             Some(Ty::Integer | Ty::IntOrString) => {
                 self.mismatch(Found::Number(Some(v.to_string())))
@@ -559,6 +585,27 @@ mod tests {
                 r#"duplicate field "[1].op""#
             ]
         );
+    }
+
+    #[test]
+    fn integers_too_big_for_their_go_type() {
+        let i = deployment();
+        let f = walk_json(
+            br#"{"spec":{"replicas":3000000000}}"#,
+            Node::Object(i),
+            Target::Root(i),
+        );
+        assert_eq!(
+            f.mismatch.unwrap().found,
+            Found::Number(Some("3000000000".into()))
+        );
+        // metadata.generation is an int64.
+        let f = walk_json(
+            br#"{"metadata":{"generation":3000000000}}"#,
+            Node::Object(i),
+            Target::Root(i),
+        );
+        assert!(f.mismatch.is_none());
     }
 
     #[test]
