@@ -87,8 +87,8 @@ async fn check(k2d: &K2d, route: &'static Route) -> Result<(), String> {
     let ok = match body["kind"].as_str() {
         Some("Status") => body["code"].as_u64() == Some(answer.status as u64),
         Some(kind) => {
-            answer.status == 200
-                && kind == resource.list_kind
+            matches!(answer.status, 200 | 201)
+                && (kind == resource.list_kind || kind == resource.kind)
                 && body["apiVersion"] == resource.api_version()
         }
         None => false,

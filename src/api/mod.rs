@@ -3,8 +3,11 @@
 
 pub mod accept;
 pub mod apply;
+pub mod body;
 pub mod discovery;
+pub mod meta;
 pub mod model;
+pub mod objects;
 pub mod openapi;
 pub mod patch;
 pub mod printers;

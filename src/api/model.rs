@@ -231,6 +231,9 @@ pub struct Field {
     pub list_map_keys: &'static [&'static str],
     /// `x-kubernetes-map-type`, or empty.
     pub map_type: &'static str,
+    /// The schema's `default` as compact JSON (`{}` for the non-pointer structs of the Go
+    /// types), or empty.
+    pub default: &'static str,
 }
 
 /// An object schema.
@@ -242,6 +245,8 @@ pub struct Schema {
     pub fields: &'static [Field],
     /// (group, version, kind) this schema is the top level of.
     pub gvks: &'static [(&'static str, &'static str, &'static str)],
+    /// `x-kubernetes-map-type: atomic`: objects of this schema are replaced as a whole.
+    pub atomic: bool,
 }
 
 impl Schema {

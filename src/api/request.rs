@@ -65,6 +65,8 @@ pub struct ApiRequest {
     pub user: User,
     /// The connection upgrade, for `Connect` routes.
     pub upgrade: Option<hyper::upgrade::OnUpgrade>,
+    /// The store and what else every request can reach.
+    pub ctx: std::sync::Arc<super::objects::ApiContext>,
 }
 
 impl ApiRequest {

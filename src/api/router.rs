@@ -25,6 +25,8 @@ pub struct Router {
     pub body_limit: usize,
     /// `host:port` to publish when the request has no `Host` header.
     pub server_address: String,
+    /// The store and what else every request can reach.
+    pub ctx: std::sync::Arc<super::objects::ApiContext>,
 }
 
 impl Router {
@@ -122,6 +124,7 @@ impl Router {
             body,
             user,
             upgrade,
+            ctx: self.ctx.clone(),
         };
         generated::dispatch(&self.translators, api_req).await
     }

@@ -1,176 +1,116 @@
-//! The generated default of every translator method: stored-object semantics.
-//!
-//! Not yet: k2d has no object store (that is the API-semantics issue). Until it lands, the defaults
-//! answer the way a real server with an empty store answers reads (empty lists, `NotFound`, watches
-//! that stay open and deliver nothing), and refuse writes with a `MethodNotAllowed` Status that says
-//! so, so that every client gets an answer it understands.
+//! The generated default of every translator method: stored-object semantics (see [`objects`]).
+//! Writes to a resource that no translator handles carry a warning that k2d stores the object
+//! but does not act on it, so a person sees what was not done.
 
-use std::time::Duration;
-
-use bytes::Bytes;
-use futures_util::StreamExt;
-use http::StatusCode;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
-use serde_json::{Value, json};
-
-use super::reply::Reply;
+use super::objects::{self, scale};
 use super::status::Status;
-use super::{ApiRequest, ApiResult, accept, table};
+use super::{ApiRequest, ApiResult};
 
-/// The resourceVersion the empty store is at.
-const EMPTY_STORE_RESOURCE_VERSION: &str = "1";
-
-/// How long a watch without `timeoutSeconds` stays open (a real server picks 30 to 60 minutes).
-const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
-
-fn not_found(req: &ApiRequest) -> Status {
-    Status::not_found(
-        req.resource.group,
-        req.resource.name,
-        req.name.as_deref().unwrap_or_default(),
-    )
-}
-
-fn no_store(req: &ApiRequest) -> Status {
-    Status::method_not_allowed(format!(
-        "k2d does not store {} yet: {} is not supported on this resource",
-        req.target_name(),
-        req.verb.as_str()
-    ))
+fn warn(req: &ApiRequest, result: ApiResult) -> ApiResult {
+    result.map(|r| r.warn(objects::stored_only_warning(req.resource)))
 }
 
 /// The answer for a verb or subresource no translator serves.
 pub fn unsupported(req: &ApiRequest) -> Status {
-    no_store(req)
+    Status::method_not_allowed(format!(
+        "{} is not supported on {} by k2d",
+        req.verb.as_str(),
+        req.target_name()
+    ))
 }
 
 /// Default `get`.
 pub async fn get(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    objects::list::get(&req.ctx, &req).await
 }
 
-/// Default `list`: an empty list, or an empty Table.
+/// Default `list`.
 pub async fn list(req: ApiRequest) -> ApiResult {
-    let ranges = accept::parse(&req.headers);
-    if let Some(version) = table::wanted(&ranges) {
-        let t = table::table(
-            &version,
-            req.resource,
-            EMPTY_STORE_RESOURCE_VERSION,
-            Vec::new(),
-        );
-        let body = serde_json::to_vec(&t).expect("a JSON value serializes");
-        return Ok(Reply::body(
-            StatusCode::OK,
-            table::content_type(&version),
-            super::reply::full(body),
-        ));
-    }
-    Ok(Reply::json(
-        StatusCode::OK,
-        &json!({
-            "kind": req.resource.list_kind,
-            "apiVersion": req.resource.api_version(),
-            "metadata": {"resourceVersion": EMPTY_STORE_RESOURCE_VERSION},
-            "items": [],
-        }),
-    ))
+    objects::list::list(&req.ctx, &req).await
 }
 
-/// Default `watch`: nothing ever changes, so the stream carries only the end-of-initial-events
-/// bookmark when the client asked for initial events (watch-list), and closes at `timeoutSeconds`.
+/// Default `watch`.
 pub async fn watch(req: ApiRequest) -> ApiResult {
-    let timeout = req
-        .query
-        .get("timeoutSeconds")
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_WATCH_TIMEOUT);
-    let mut first: Vec<Bytes> = Vec::new();
-    if req.query.flag("sendInitialEvents") {
-        let bookmark: Value = json!({
-            "type": "BOOKMARK",
-            "object": {
-                "kind": req.resource.kind,
-                "apiVersion": req.resource.api_version(),
-                "metadata": {
-                    "resourceVersion": EMPTY_STORE_RESOURCE_VERSION,
-                    "annotations": {"k8s.io/initial-events-end": "true"},
-                },
-            },
-        });
-        let mut line = serde_json::to_vec(&bookmark).expect("a JSON value serializes");
-        line.push(b'\n');
-        first.push(Bytes::from(line));
-    }
-    let events = futures_util::stream::iter(first).chain(
-        futures_util::stream::once(async move {
-            tokio::time::sleep(timeout).await;
-            Bytes::new()
-        })
-        .filter(|b| std::future::ready(!b.is_empty())),
-    );
-    let body =
-        StreamBody::new(events.map(|b| Ok::<_, std::io::Error>(Frame::data(b)))).boxed_unsync();
-    Ok(Reply::body(
-        StatusCode::OK,
-        http::HeaderValue::from_static(super::reply::JSON),
-        body,
-    ))
+    objects::watch::watch(&req.ctx, &req).await
 }
 
 /// Default `create`.
 pub async fn create(req: ApiRequest) -> ApiResult {
-    Err(no_store(&req))
+    warn(&req, objects::create::create(&req.ctx, &req).await)
 }
 
 /// Default `update`.
 pub async fn update(req: ApiRequest) -> ApiResult {
-    Err(no_store(&req))
+    warn(&req, objects::update::update(&req.ctx, &req).await)
 }
 
 /// Default `patch`.
 pub async fn patch(req: ApiRequest) -> ApiResult {
-    Err(no_store(&req))
+    warn(&req, objects::update::patch(&req.ctx, &req).await)
 }
 
 /// Default `delete`.
 pub async fn delete(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    warn(&req, objects::delete::delete(&req.ctx, &req).await)
 }
 
 /// Default `deletecollection`.
 pub async fn delete_collection(req: ApiRequest) -> ApiResult {
-    Err(no_store(&req))
+    warn(
+        &req,
+        objects::delete::delete_collection(&req.ctx, &req).await,
+    )
 }
 
-/// Default `get` of a subresource: the object does not exist.
+/// Default `get` of a subresource: `status` is the object itself, `scale` its Scale view.
 pub async fn get_subresource(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
-}
-
-/// Default `create` on a subresource (`serviceaccounts/token`).
-pub async fn create_subresource(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    match req.route.subresource {
+        Some("status") => objects::list::get(&req.ctx, &req).await,
+        Some("scale") => scale::get(&req.ctx, &req).await,
+        _ => Err(not_served(&req)),
+    }
 }
 
 /// Default `update` of a subresource.
 pub async fn update_subresource(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    match req.route.subresource {
+        Some("status") => warn(&req, objects::update::update(&req.ctx, &req).await),
+        Some("scale") => warn(&req, scale::update(&req.ctx, &req).await),
+        _ => Err(not_served(&req)),
+    }
 }
 
 /// Default `patch` of a subresource.
 pub async fn patch_subresource(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    match req.route.subresource {
+        Some("status") => warn(&req, objects::update::patch(&req.ctx, &req).await),
+        Some("scale") => warn(&req, scale::patch(&req.ctx, &req).await),
+        _ => Err(not_served(&req)),
+    }
+}
+
+/// Default `create` on a subresource (`serviceaccounts/token`).
+pub async fn create_subresource(req: ApiRequest) -> ApiResult {
+    Err(not_served(&req))
 }
 
 /// Default `delete` of a subresource.
 pub async fn delete_subresource(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    Err(not_served(&req))
 }
 
-/// Default connect (exec, attach, portforward): the pod does not exist.
+/// Default connect (exec, attach, portforward): the object must exist; k2d then says it cannot
+/// do this for a stored object.
 pub async fn connect_subresource(req: ApiRequest) -> ApiResult {
-    Err(not_found(&req))
+    objects::list::get(&req.ctx, &req).await?;
+    Err(not_served(&req))
+}
+
+/// 405 for a subresource that only a translator can serve, naming what is missing.
+fn not_served(req: &ApiRequest) -> Status {
+    Status::method_not_allowed(format!(
+        "k2d does not serve {} {} for stored objects",
+        req.verb.as_str(),
+        req.target_name()
+    ))
 }

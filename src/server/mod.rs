@@ -18,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::api::Reply;
 use crate::api::Status;
+use crate::api::objects::{ApiContext, gc, namespaces};
 use crate::api::router::{DEFAULT_BODY_LIMIT, Router};
 use crate::security::auth::{Authenticator, User};
 use crate::security::{files, kubeconfig, pki};
@@ -101,6 +102,24 @@ pub fn advertised_host(opts: &ServeOptions) -> String {
     }
 }
 
+/// Opens the object store, creates the default namespaces, and finishes what a crash
+/// interrupted (garbage collection, namespace deletions).
+fn open_store(data_dir: &std::path::Path) -> Result<ApiContext> {
+    let store = crate::store::Store::open(data_dir).context("opening the object store")?;
+    let ctx = ApiContext {
+        store: Arc::new(store),
+    };
+    tokio::task::block_in_place(|| -> Result<()> {
+        namespaces::ensure_defaults(&ctx)
+            .map_err(|e| anyhow::anyhow!("creating the default namespaces: {e}"))?;
+        gc::sweep(&ctx).map_err(|e| anyhow::anyhow!("garbage collection at start: {e}"))?;
+        namespaces::resume(&ctx)
+            .map_err(|e| anyhow::anyhow!("resuming namespace deletions: {e}"))?;
+        Ok(())
+    })?;
+    Ok(ctx)
+}
+
 /// Resolves when the process is asked to stop (SIGTERM or SIGINT).
 async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -124,6 +143,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes(),
     )?;
     let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
+    let ctx = Arc::new(open_store(&opts.data_dir)?);
 
     let addr = SocketAddr::new(opts.listen_address, opts.port);
     let listener = TcpListener::bind(addr)
@@ -134,6 +154,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
             translators: crate::translators::all(),
             body_limit: DEFAULT_BODY_LIMIT,
             server_address: server_url.trim_start_matches("https://").to_string(),
+            ctx,
         },
         auth: Authenticator::new(&creds.admin_token),
     });

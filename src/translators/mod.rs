@@ -1,10 +1,22 @@
 //! Hand-written translators, one file per resource, each overriding the methods of its generated
-//! trait that mean something on Docker. None exists yet: every resource keeps the generated
-//! stored-object defaults.
+//! trait that mean something more than stored-object semantics. Every other resource keeps the
+//! generated defaults.
+
+pub mod namespaces;
+pub mod selfsubjectaccessreviews;
+pub mod selfsubjectreviews;
+pub mod selfsubjectrulesreviews;
 
 use crate::generated::Translators;
 
 /// The translators k2d serves with.
 pub fn all() -> Translators {
-    Translators::default()
+    let mut t = Translators::default();
+    t.core_v1.namespaces = Box::new(namespaces::Namespaces);
+    t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
+    t.authorization_v1.selfsubjectaccessreviews =
+        Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);
+    t.authorization_v1.selfsubjectrulesreviews =
+        Box::new(selfsubjectrulesreviews::SelfSubjectRulesReviews);
+    t
 }

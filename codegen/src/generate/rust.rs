@@ -81,18 +81,19 @@ fn schemas_tokens(schemas: &[ObjectSchema]) -> TokenStream {
         let fields = s.fields.iter().map(|f| {
             let (fname, required) = (&f.name, f.required);
             let ty = ty_tokens(&f.ty, &index);
-            let (ps, mk, lt, mt) = (&f.patch_strategy, &f.merge_key, &f.list_type, &f.map_type);
+            let (ps, mk, lt, mt, default) = (&f.patch_strategy, &f.merge_key, &f.list_type, &f.map_type, &f.default);
             let keys = &f.list_map_keys;
             quote!(Field {
                 name: #fname, ty: #ty, required: #required, patch_strategy: #ps, merge_key: #mk,
-                list_type: #lt, list_map_keys: &[#(#keys),*], map_type: #mt,
+                list_type: #lt, list_map_keys: &[#(#keys),*], map_type: #mt, default: #default,
             })
         });
         let gvks = s.gvks.iter().map(|g| {
             let (gr, v, k) = (&g.group, &g.version, &g.kind);
             quote!((#gr, #v, #k))
         });
-        quote!(Schema { name: #name, fields: &[#(#fields),*], gvks: &[#(#gvks),*] })
+        let atomic = s.atomic;
+        quote!(Schema { name: #name, fields: &[#(#fields),*], gvks: &[#(#gvks),*], atomic: #atomic })
     });
     quote! {
         /// Every object schema of the spec, sorted by name (look up with [`schema_index`]).

@@ -52,6 +52,8 @@ pub struct Field {
     pub list_map_keys: Vec<String>,
     /// `x-kubernetes-map-type` (`atomic`, `granular`), or empty.
     pub map_type: String,
+    /// The schema's `default`, as compact JSON, or empty.
+    pub default: String,
 }
 
 /// An object schema.
@@ -63,6 +65,8 @@ pub struct ObjectSchema {
     pub fields: Vec<Field>,
     /// The kinds this schema is the top level of.
     pub gvks: Vec<Gvk>,
+    /// `x-kubernetes-map-type: atomic` on the schema: objects of it are replaced as a whole.
+    pub atomic: bool,
 }
 
 fn ext_str(s: &Schema, key: &str) -> String {
@@ -199,6 +203,11 @@ pub fn object_schemas(api: &Api) -> Vec<ObjectSchema> {
                         .and_then(|v| serde_json::from_value(v.clone()).ok())
                         .unwrap_or_default(),
                     map_type: get("x-kubernetes-map-type"),
+                    default: ext_src
+                        .and_then(|p| p.schema_data.default.as_ref())
+                        .filter(|d| !d.is_null())
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
                 }
             })
             .collect::<Vec<_>>();
@@ -210,10 +219,12 @@ pub fn object_schemas(api: &Api) -> Vec<ObjectSchema> {
             .unwrap_or_default();
         let mut fields = fields;
         fields.sort_by(|a, b| a.name.cmp(&b.name));
+        let atomic = ext_str(s, "x-kubernetes-map-type") == "atomic";
         out.push(ObjectSchema {
             name: name.clone(),
             fields,
             gvks,
+            atomic,
         });
     }
     out

@@ -1,117 +1,19 @@
-//! Facts server-side apply needs that the generated schema model does not carry yet:
-//! which object schemas are atomic as a whole (`x-kubernetes-map-type: atomic` on the schema,
-//! e.g. `LabelSelector`), which fields default to `{}` (non-pointer structs in the Go types,
-//! always present in an object the real server holds), and the defaults of list-map key fields
-//! (`protocol: TCP` for ports).
-//!
-//! They are read once, on first use, from the OpenAPI documents embedded in the binary (the
-//! same documents `/openapi/v3` serves), keeping only these few facts.
+//! Facts server-side apply needs beyond field types: which object schemas are atomic as a whole
+//! (`x-kubernetes-map-type: atomic` on the schema, e.g. `LabelSelector`), which fields default to
+//! `{}` (non-pointer structs in the Go types, always present in an object the real server holds),
+//! and the defaults of list-map key fields (`protocol: TCP` for ports). All come from the
+//! generated schema model.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::model::Ty;
-use crate::generated::{GROUP_VERSIONS, SCHEMAS, schema_index};
-
-/// What was read from the OpenAPI documents.
-#[derive(Default)]
-struct Facts {
-    /// Indexed like `SCHEMAS`: the whole object is atomic.
-    atomic: Vec<bool>,
-    /// (schema, field) pairs whose default is `{}`.
-    empty_object_default: HashSet<(usize, &'static str)>,
-    /// Defaults of fields used as list-map keys: (item schema, key field) → default.
-    key_defaults: HashMap<(usize, &'static str), Value>,
-}
-
-#[derive(Deserialize)]
-struct Doc {
-    #[serde(default)]
-    components: Components,
-}
-
-#[derive(Default, Deserialize)]
-struct Components {
-    #[serde(default)]
-    schemas: BTreeMap<String, SchemaDoc>,
-}
-
-#[derive(Deserialize)]
-struct SchemaDoc {
-    #[serde(rename = "x-kubernetes-map-type")]
-    map_type: Option<String>,
-    #[serde(default)]
-    properties: BTreeMap<String, PropertyDoc>,
-}
-
-#[derive(Deserialize)]
-struct PropertyDoc {
-    default: Option<Value>,
-}
-
-/// (item schema, key field) for every key of every keyed list in the model.
-fn key_fields() -> HashSet<(usize, &'static str)> {
-    let mut out = HashSet::new();
-    for schema in SCHEMAS {
-        for f in schema.fields {
-            let Ty::Array(Ty::Object(item)) = f.ty else {
-                continue;
-            };
-            for k in f.list_map_keys.iter().chain(Some(&f.merge_key)) {
-                if !k.is_empty()
-                    && let Some(kf) = SCHEMAS[*item].field(k)
-                {
-                    out.insert((*item, kf.name));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn load() -> Facts {
-    let keys = key_fields();
-    let mut facts = Facts {
-        atomic: vec![false; SCHEMAS.len()],
-        ..Facts::default()
-    };
-    for gv in GROUP_VERSIONS {
-        let Ok(doc) = serde_json::from_slice::<Doc>(&gv.openapi()) else {
-            continue;
-        };
-        for (name, schema) in doc.components.schemas {
-            let Some(i) = schema_index(&name) else {
-                continue;
-            };
-            if schema.map_type.as_deref() == Some("atomic") {
-                facts.atomic[i] = true;
-            }
-            for (prop, doc) in schema.properties {
-                let (Some(default), Some(field)) = (doc.default, SCHEMAS[i].field(&prop)) else {
-                    continue;
-                };
-                if matches!(&default, Value::Object(m) if m.is_empty()) {
-                    facts.empty_object_default.insert((i, field.name));
-                } else if !default.is_null() && keys.contains(&(i, field.name)) {
-                    facts.key_defaults.insert((i, field.name), default);
-                }
-            }
-        }
-    }
-    facts
-}
-
-fn facts() -> &'static Facts {
-    static FACTS: OnceLock<Facts> = OnceLock::new();
-    FACTS.get_or_init(load)
-}
+use crate::generated::SCHEMAS;
 
 /// `true` when objects of this schema are atomic (replaced and owned as a whole).
 pub fn is_atomic_struct(schema: usize) -> bool {
-    facts().atomic.get(schema).copied().unwrap_or(false)
+    SCHEMAS.get(schema).is_some_and(|s| s.atomic)
 }
 
 /// `true` when this field of this schema defaults to `{}`: the real server's objects always
@@ -119,18 +21,35 @@ pub fn is_atomic_struct(schema: usize) -> bool {
 pub fn has_empty_object_default(schema: usize, field: &str) -> bool {
     SCHEMAS[schema]
         .field(field)
-        .is_some_and(|f| facts().empty_object_default.contains(&(schema, f.name)))
+        .is_some_and(|f| f.default == "{}")
 }
 
-/// The schema default of a list-map key field, used when an item omits the key.
+/// The schema default of a list-map key field, used when an item omits the key. Parsed once per
+/// field, on first use.
 pub fn key_default(item_schema: usize, field: &str) -> Option<&'static Value> {
-    let name = SCHEMAS[item_schema].field(field)?.name;
-    facts().key_defaults.get(&(item_schema, name))
+    static PARSED: OnceLock<std::sync::Mutex<HashMap<(usize, &'static str), &'static Value>>> =
+        OnceLock::new();
+    let f = SCHEMAS[item_schema].field(field)?;
+    if f.default.is_empty() {
+        return None;
+    }
+    let mut cache = PARSED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let v = cache.entry((item_schema, f.name)).or_insert_with(|| {
+        // Leaked once per key field with a default: a handful of small values for the process's life.
+        Box::leak(Box::new(
+            serde_json::from_str(f.default).unwrap_or(Value::Null),
+        ))
+    });
+    (!v.is_null()).then_some(*v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generated::schema_index;
 
     #[test]
     fn reads_atomic_structs_and_defaults() {

@@ -1,0 +1,161 @@
+//! Request bodies: JSON, YAML or Kubernetes protobuf, into one JSON value; and the checks a real
+//! server makes before it looks at the object (kind, apiVersion, name and namespace against the
+//! URL).
+
+use serde_json::Value;
+
+use super::model::ResourceInfo;
+use super::status::Status;
+use super::{ApiRequest, protobuf};
+
+/// The media types k2d decodes.
+pub const ACCEPTED: &str =
+    "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+
+/// How the body was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json`.
+    Json,
+    /// `application/yaml`.
+    Yaml,
+    /// `application/vnd.kubernetes.protobuf`.
+    Protobuf,
+}
+
+/// The media type of the request without parameters, lower case.
+pub fn content_type(req: &ApiRequest) -> String {
+    req.headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// 415 for a body in a format k2d does not read.
+pub fn unsupported_media_type(ct: &str) -> Status {
+    Status::new(
+        415,
+        "UnsupportedMediaType",
+        format!("the body of the request was in an unknown format - accepted media types include: {ACCEPTED}"),
+    )
+    .with_details(super::status::StatusDetails {
+        causes: vec![super::status::StatusCause {
+            reason: "UnsupportedMediaType".into(),
+            message: ct.to_string(),
+            field: String::new(),
+        }],
+        ..Default::default()
+    })
+}
+
+/// Decodes the body of a create or update.
+pub fn decode(req: &ApiRequest) -> Result<(Value, Format), Status> {
+    let ct = content_type(req);
+    let (value, format) = match ct.as_str() {
+        "application/json" | "" => (
+            serde_json::from_slice(&req.body).map_err(|e| {
+                Status::bad_request(format!("error decoding the request body as JSON: {e}"))
+            })?,
+            Format::Json,
+        ),
+        "application/yaml" | "application/x-yaml" | "text/yaml" => (
+            serde_yaml_ng::from_slice(&req.body).map_err(|e| {
+                Status::bad_request(format!("error decoding the request body as YAML: {e}"))
+            })?,
+            Format::Yaml,
+        ),
+        "application/vnd.kubernetes.protobuf" => (protobuf::decode(&req.body)?, Format::Protobuf),
+        other => return Err(unsupported_media_type(other)),
+    };
+    if !value.is_object() {
+        return Err(Status::bad_request(
+            "the request body must be a JSON object",
+        ));
+    }
+    Ok((value, format))
+}
+
+/// Checks `apiVersion` and `kind` of a body against the resource it was sent to, filling them in
+/// when absent (as the real server's decoder does from the URL).
+pub fn check_type(
+    obj: &mut Value,
+    resource: &ResourceInfo,
+    kind: &str,
+    api_version: &str,
+) -> Result<(), Status> {
+    let _ = resource;
+    let o = obj.as_object_mut().expect("decode returns objects");
+    match o.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if v != api_version => {
+            return Err(Status::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+        Some(_) => {}
+        None => {
+            o.insert("apiVersion".into(), Value::String(api_version.into()));
+        }
+    }
+    match o.get("kind").and_then(Value::as_str) {
+        Some(k) if k != kind => {
+            return Err(Status::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({kind})"
+            )));
+        }
+        Some(_) => {}
+        None => {
+            o.insert("kind".into(), Value::String(kind.into()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the body's `metadata.name` and `metadata.namespace` against the URL, filling in what
+/// the body leaves out.
+pub fn check_identity(
+    obj: &mut Value,
+    url_name: Option<&str>,
+    url_namespace: Option<&str>,
+) -> Result<(), Status> {
+    let meta = obj
+        .as_object_mut()
+        .expect("decode returns objects")
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(meta) = meta.as_object_mut() else {
+        return Err(Status::bad_request("metadata must be an object"));
+    };
+    if let Some(url_name) = url_name {
+        match meta.get("name").and_then(Value::as_str) {
+            Some(n) if n != url_name => {
+                return Err(Status::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({url_name})"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                meta.insert("name".into(), Value::String(url_name.into()));
+            }
+        }
+    }
+    if let Some(ns) = url_namespace {
+        match meta.get("namespace").and_then(Value::as_str) {
+            Some(n) if !n.is_empty() && n != ns => {
+                return Err(Status::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            _ => {
+                meta.insert("namespace".into(), Value::String(ns.into()));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! POST on a collection (and server-side apply of a missing object): decode, check, fill in
+//! metadata, store, answer 201.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{
+    ApiContext, blocking, changes, key, namespaces, object_reply, options, store_error, validate,
+};
+use crate::api::status::Status;
+use crate::api::{ApiRequest, ApiResult, body, meta};
+use crate::store::StoreError;
+
+/// How many fresh names `generateName` tries before giving up.
+const GENERATE_NAME_ATTEMPTS: usize = 8;
+
+/// Creates the object in the request body.
+pub async fn create(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    create_with(ctx, req, |_| {}).await
+}
+
+/// Creates the object in the request body, letting a translator complete it first (after the
+/// checks of the body, before metadata is filled in).
+pub async fn create_with(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    complete: impl FnOnce(&mut Value),
+) -> ApiResult {
+    let (mut obj, format) = body::decode(req)?;
+    body::check_type(
+        &mut obj,
+        req.resource,
+        req.resource.kind,
+        &req.resource.api_version(),
+    )?;
+    body::check_identity(
+        &mut obj,
+        None,
+        req.namespace.as_deref().filter(|_| req.resource.namespaced),
+    )?;
+    let warnings = validate::incoming(req, &req.body, &obj, format)?;
+    let manager = options::field_manager(req)?;
+    complete(&mut obj);
+    changes::record_manager(None, &mut obj, &manager, req);
+    store_new(ctx, req, obj, warnings).await
+}
+
+/// Server-side apply of an object that does not exist yet: created from the applied
+/// configuration, owned by the applying manager.
+pub async fn apply_create(ctx: &ApiContext, req: &ApiRequest, manager: &str) -> ApiResult {
+    let name = req.name.as_deref().unwrap_or_default();
+    let mut obj = changes::apply(req, None, manager, req.query.flag("force"))?;
+    body::check_type(
+        &mut obj,
+        req.resource,
+        req.resource.kind,
+        &req.resource.api_version(),
+    )?;
+    body::check_identity(
+        &mut obj,
+        Some(name),
+        req.namespace.as_deref().filter(|_| req.resource.namespaced),
+    )?;
+    let warnings = validate::patched(req, crate::api::patch::PatchType::Apply, &obj)?;
+    store_new(ctx, req, obj, warnings).await
+}
+
+/// Stores a new object: namespace open, name (or generateName) valid, metadata filled in.
+async fn store_new(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    mut obj: Value,
+    warnings: Vec<String>,
+) -> ApiResult {
+    let dry_run = options::dry_run(req)?;
+    if req.resource.namespaced {
+        namespaces::check_open(ctx, req.namespace.as_deref().unwrap_or_default())?;
+    }
+    let generate = meta::meta_str(&obj, "name").is_none_or(str::is_empty);
+    let prefix = obj
+        .pointer("/metadata/generateName")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if generate && prefix.is_empty() {
+        return Err(Status::new(
+            422,
+            "Invalid",
+            format!(
+                "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                req.resource.kind
+            ),
+        ));
+    }
+    let has_status = req.resource.subresources.contains(&"status");
+    meta::prepare_create(&mut obj, has_status, meta::tracks_generation(req.resource));
+    for _ in 0..GENERATE_NAME_ATTEMPTS {
+        if generate {
+            meta::metadata(&mut obj).insert("name".into(), json!(validate::generate_name(&prefix)));
+        }
+        let name = meta::meta_str(&obj, "name").unwrap_or_default().to_string();
+        validate::object(req.resource, &obj)?;
+        let stored = if dry_run {
+            Ok(obj.clone())
+        } else {
+            let k = key(req.resource, req.namespace.as_deref(), &name);
+            blocking(|| ctx.store.create(&k, obj.clone()))
+        };
+        match stored {
+            Ok(stored) => {
+                let mut reply = object_reply(req, StatusCode::CREATED, &stored)?;
+                reply.warnings.extend(warnings);
+                return Ok(reply);
+            }
+            Err(StoreError::AlreadyExists) if generate => continue,
+            Err(e) => return Err(store_error(req.resource, &name, e)),
+        }
+    }
+    Err(Status::new(
+        409,
+        "AlreadyExists",
+        format!("no free name for generateName {prefix:?} after {GENERATE_NAME_ATTEMPTS} tries"),
+    ))
+}

@@ -1,0 +1,158 @@
+//! DELETE of an object and of a collection: preconditions, finalizers and `deletionTimestamp`,
+//! and the propagation policy toward dependents (see [`super::gc`]).
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::filter::Filter;
+use super::options::{DeleteOptions, Propagation, delete_options};
+use super::{ApiContext, blocking, gc, key, object_reply, store_error};
+use crate::api::model::ResourceInfo;
+use crate::api::status::Status;
+use crate::api::{ApiRequest, ApiResult, Reply, meta};
+
+/// The finalizer that holds an owner until its dependents are gone (Foreground deletion).
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
+/// What a delete did.
+pub enum Outcome {
+    /// The object is gone; this was its last state.
+    Deleted(Value),
+    /// The object stays, marked for deletion, until its finalizers are removed.
+    Marked(Value),
+}
+
+impl Outcome {
+    /// The object to show the client.
+    pub fn object(&self) -> &Value {
+        match self {
+            Outcome::Deleted(v) | Outcome::Marked(v) => v,
+        }
+    }
+}
+
+fn conflict(message: String) -> Status {
+    Status::new(409, "Conflict", message)
+}
+
+/// Deletes (or marks for deletion) one stored object of `resource`.
+pub fn delete_object(
+    ctx: &ApiContext,
+    resource: &'static ResourceInfo,
+    obj: &Value,
+    opts: &DeleteOptions,
+) -> Result<Outcome, Status> {
+    let name = meta::meta_str(obj, "name").unwrap_or_default();
+    let ns = meta::meta_str(obj, "namespace");
+    let uid = meta::meta_str(obj, "uid").unwrap_or_default().to_string();
+    if let Some(want) = &opts.uid
+        && want != &uid
+    {
+        return Err(conflict(format!(
+            "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+        )));
+    }
+    if let Some(want) = &opts.resource_version
+        && Some(want.as_str()) != meta::meta_str(obj, "resourceVersion")
+    {
+        return Err(conflict(format!(
+            "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}",
+            meta::meta_str(obj, "resourceVersion").unwrap_or_default()
+        )));
+    }
+    let k = key(resource, ns, name);
+    let mut finalizers = meta::finalizers(obj);
+    if opts.propagation == Propagation::Foreground
+        && !finalizers.iter().any(|f| f == FOREGROUND_FINALIZER)
+    {
+        finalizers.push(FOREGROUND_FINALIZER.into());
+    }
+    if opts.propagation == Propagation::Orphan && !opts.dry_run {
+        gc::orphan(ctx, &uid)?;
+    }
+    if finalizers.is_empty() {
+        if opts.dry_run {
+            return Ok(Outcome::Deleted(obj.clone()));
+        }
+        let last = blocking(|| ctx.store.delete(&k, meta::resource_version(obj)))
+            .map_err(|e| store_error(resource, name, e))?;
+        if opts.propagation == Propagation::Background {
+            gc::collect_in_background(ctx, uid);
+        }
+        gc::release_owners_in_background(ctx, &last);
+        return Ok(Outcome::Deleted(last));
+    }
+    let mut marked = obj.clone();
+    let m = meta::metadata(&mut marked);
+    if !m.contains_key("deletionTimestamp") {
+        m.insert("deletionTimestamp".into(), json!(meta::now()));
+        m.insert(
+            "deletionGracePeriodSeconds".into(),
+            json!(opts.grace_period.unwrap_or(0)),
+        );
+    }
+    m.insert("finalizers".into(), json!(finalizers));
+    if opts.dry_run || &marked == obj {
+        return Ok(Outcome::Marked(marked));
+    }
+    let stored = blocking(|| ctx.store.update(&k, marked, meta::resource_version(obj)))
+        .map_err(|e| store_error(resource, name, e))?;
+    if opts.propagation == Propagation::Foreground {
+        gc::collect_in_background(ctx, uid);
+    }
+    Ok(Outcome::Marked(stored))
+}
+
+/// Removes an object whose last finalizer an update just removed.
+pub async fn finish(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    obj: &Value,
+    dry_run: bool,
+) -> Result<Reply, Status> {
+    let opts = DeleteOptions {
+        propagation: Propagation::Background,
+        grace_period: None,
+        uid: None,
+        resource_version: None,
+        dry_run,
+    };
+    let outcome = delete_object(ctx, req.resource, obj, &opts)?;
+    object_reply(req, StatusCode::OK, outcome.object())
+}
+
+/// DELETE of one object.
+pub async fn delete(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    let name = req.name.as_deref().unwrap_or_default();
+    let opts = delete_options(req)?;
+    let k = super::request_key(req);
+    let obj = blocking(|| ctx.store.get(&k))
+        .map_err(|e| store_error(req.resource, name, e))?
+        .ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))?;
+    let outcome = delete_object(ctx, req.resource, &obj, &opts)?;
+    object_reply(req, StatusCode::OK, outcome.object())
+}
+
+/// DELETE of a collection: every selected object, answered with the list of what was deleted.
+pub async fn delete_collection(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    let opts = delete_options(req)?;
+    let filter = Filter::from_request(req)?;
+    let (items, revision, _) = super::list::select(ctx, req, &filter, None)?;
+    let mut deleted = Vec::new();
+    for obj in &items {
+        match delete_object(ctx, req.resource, obj, &opts) {
+            Ok(o) => deleted.push(o.object().clone()),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Reply::json(
+        StatusCode::OK,
+        &json!({
+            "kind": req.resource.list_kind,
+            "apiVersion": req.resource.api_version(),
+            "metadata": {"resourceVersion": revision.to_string()},
+            "items": deleted,
+        }),
+    ))
+}

@@ -1,0 +1,175 @@
+//! PUT and PATCH of an object or of its status subresource: read, change, check, store
+//! conditionally on the version read, retry on a concurrent change (patches only).
+
+use http::StatusCode;
+use serde_json::Value;
+
+use super::{
+    ApiContext, blocking, changes, delete, object_reply, options, request_key, store_error,
+    validate,
+};
+use crate::api::patch::PatchType;
+use crate::api::status::Status;
+use crate::api::{ApiRequest, ApiResult, body, meta};
+use crate::store::StoreError;
+
+/// How often a patch is re-applied when the object changed under it.
+const PATCH_ATTEMPTS: usize = 5;
+
+/// `true` when two versions of an object differ in anything but bookkeeping.
+fn same_content(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("resourceVersion");
+            m.remove("managedFields");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
+/// Checks, records the manager, and stores `new` over `old`; finishes a deletion whose last
+/// finalizer was removed.
+async fn commit(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    old: &Value,
+    mut new: Value,
+    expected: Option<u64>,
+    manager: &str,
+    warnings: Vec<String>,
+) -> Result<Result<crate::api::Reply, StoreError>, Status> {
+    let status_only = req.route.subresource == Some("status");
+    let has_status = req.resource.subresources.contains(&"status");
+    meta::prepare_update(old, &mut new, status_only, has_status);
+    validate::immutable(req.resource, old, &new)?;
+    validate::object(req.resource, &new)?;
+    changes::record_manager(Some(old), &mut new, manager, req);
+    let dry_run = options::dry_run(req)?;
+    if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() {
+        return delete::finish(ctx, req, &new, dry_run).await.map(Ok);
+    }
+    if same_content(old, &new) || dry_run {
+        let shown = if dry_run { &new } else { old };
+        let mut reply = object_reply(req, StatusCode::OK, shown)?;
+        reply.warnings.extend(warnings);
+        return Ok(Ok(reply));
+    }
+    let k = request_key(req);
+    match blocking(|| ctx.store.update(&k, new, expected)) {
+        Ok(stored) => {
+            let mut reply = object_reply(req, StatusCode::OK, &stored)?;
+            reply.warnings.extend(warnings);
+            Ok(Ok(reply))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+fn read(ctx: &ApiContext, req: &ApiRequest) -> Result<Option<Value>, Status> {
+    let k = request_key(req);
+    blocking(|| ctx.store.get(&k))
+        .map_err(|e| store_error(req.resource, req.name.as_deref().unwrap_or_default(), e))
+}
+
+/// PUT: replaces the object (or its status), unconditionally when the body has no
+/// resourceVersion, else only if it is still that version (409 Conflict otherwise).
+pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    let name = req.name.as_deref().unwrap_or_default();
+    let (mut new, format) = body::decode(req)?;
+    body::check_type(
+        &mut new,
+        req.resource,
+        req.resource.kind,
+        &req.resource.api_version(),
+    )?;
+    body::check_identity(
+        &mut new,
+        Some(name),
+        req.namespace.as_deref().filter(|_| req.resource.namespaced),
+    )?;
+    let warnings = validate::incoming(req, &req.body, &new, format)?;
+    let manager = options::field_manager(req)?;
+    let expected = match meta::meta_str(&new, "resourceVersion").filter(|v| !v.is_empty()) {
+        Some(v) => Some(v.parse::<u64>().map_err(|_| {
+            Status::bad_request(format!("metadata.resourceVersion: Invalid value: {v:?}: must be a resourceVersion this server issued"))
+        })?),
+        None => None,
+    };
+    let old = read(ctx, req)?
+        .ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))?;
+    match commit(ctx, req, &old, new, expected, &manager, warnings).await? {
+        Ok(reply) => Ok(reply),
+        Err(e) => Err(store_error(req.resource, name, e)),
+    }
+}
+
+/// PATCH: JSON patch, merge patch, strategic merge patch, or server-side apply (which creates
+/// a missing object).
+pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    let name = req.name.as_deref().unwrap_or_default();
+    let patch_type = changes::patch_type(&body::content_type(req))?;
+    let manager = options::field_manager(req)?;
+    if patch_type == PatchType::Apply && req.query.get("fieldManager").is_none_or(str::is_empty) {
+        return Err(Status::bad_request(
+            "PATCH requests with apply content type require a field manager (the fieldManager query parameter)",
+        ));
+    }
+    let force = req.query.flag("force");
+    if force && patch_type != PatchType::Apply {
+        return Err(Status::bad_request(
+            "force: Invalid value: true: may not be specified for non-apply patch",
+        ));
+    }
+    let schema = req.resource.schema;
+    for _ in 0..PATCH_ATTEMPTS {
+        let old = read(ctx, req)?;
+        let (mut new, warnings) = match (&old, patch_type) {
+            (None, PatchType::Apply) => {
+                return super::create::apply_create(ctx, req, &manager).await;
+            }
+            (None, _) => {
+                return Err(Status::not_found(
+                    req.resource.group,
+                    req.resource.name,
+                    name,
+                ));
+            }
+            (Some(old), PatchType::Apply) => {
+                (changes::apply(req, Some(old), &manager, force)?, Vec::new())
+            }
+            (Some(old), t) => (changes::patch(t, old, &req.body, schema)?, Vec::new()),
+        };
+        let old = old.expect("handled above");
+        body::check_type(
+            &mut new,
+            req.resource,
+            req.resource.kind,
+            &req.resource.api_version(),
+        )?;
+        body::check_identity(
+            &mut new,
+            Some(name),
+            req.namespace.as_deref().filter(|_| req.resource.namespaced),
+        )?;
+        let mut warnings = warnings;
+        warnings.extend(validate::patched(req, patch_type, &new)?);
+        // A resourceVersion in the patch is a precondition; otherwise the patch applies to the
+        // version read, and is applied again if that changed meanwhile.
+        let precondition = meta::meta_str(&new, "resourceVersion")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|v| Some(*v) != meta::resource_version(&old));
+        let expected = precondition.or(meta::resource_version(&old));
+        match commit(ctx, req, &old, new, expected, &manager, warnings).await? {
+            Ok(reply) => return Ok(reply),
+            Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+            Err(e) => return Err(store_error(req.resource, name, e)),
+        }
+    }
+    Err(store_error(
+        req.resource,
+        name,
+        StoreError::Conflict { current: 0 },
+    ))
+}

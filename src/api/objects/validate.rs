@@ -1,0 +1,124 @@
+//! Bridges from the write verbs to validation (`crate::api::validation`): `fieldValidation` on
+//! bodies and patches, object metadata and required fields, immutable fields.
+
+use serde_json::Value;
+
+use crate::api::ApiRequest;
+use crate::api::body::Format;
+use crate::api::meta;
+use crate::api::model::ResourceInfo;
+use crate::api::patch::PatchType;
+use crate::api::status::Status;
+use crate::api::validation::{self, ErrorKind, FieldError, FieldValidation, PatchKind};
+
+pub use crate::api::validation::generate_name;
+
+fn mode(req: &ApiRequest) -> Result<FieldValidation, Status> {
+    FieldValidation::parse(req.query.get("fieldValidation"), req.verb)
+}
+
+/// Checks a decoded create or update body: values of the wrong type (400), unknown and
+/// duplicate fields per `fieldValidation` (400 under Strict, warnings under Warn). Returns the
+/// warnings. Protobuf bodies cannot carry unknown fields.
+pub fn incoming(
+    req: &ApiRequest,
+    raw: &[u8],
+    obj: &Value,
+    format: Format,
+) -> Result<Vec<String>, Status> {
+    let mode = mode(req)?;
+    let Some(schema) = req.resource.schema else {
+        return Ok(Vec::new());
+    };
+    match format {
+        Format::Json => validation::check(raw, obj, schema, mode),
+        Format::Yaml => validation::check_yaml(raw, obj, schema, mode),
+        Format::Protobuf => Ok(Vec::new()),
+    }
+}
+
+/// Checks a patch and its result the same way (server-side apply with its own wording).
+pub fn patched(
+    req: &ApiRequest,
+    patch_type: PatchType,
+    new: &Value,
+) -> Result<Vec<String>, Status> {
+    let mode = mode(req)?;
+    let Some(schema) = req.resource.schema else {
+        return Ok(Vec::new());
+    };
+    let kind = match patch_type {
+        PatchType::Json => PatchKind::Json,
+        PatchType::Merge => PatchKind::Merge,
+        PatchType::StrategicMerge => PatchKind::Strategic,
+        PatchType::Apply => {
+            let applied: Value = serde_yaml_ng::from_slice(&req.body).unwrap_or(Value::Null);
+            let ns = req.namespace.as_deref().unwrap_or_default();
+            let name = req.name.as_deref().unwrap_or_default();
+            return validation::check_apply(&req.body, &applied, schema, mode, ns, name);
+        }
+    };
+    validation::check_patch(kind, &req.body, new, schema, mode)
+}
+
+/// Checks what is stored about to be written: metadata (name, labels, annotations) and
+/// required fields, all problems in one 422 Invalid.
+pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
+    let mut errors = validation::validate_object_meta(resource, obj);
+    if let Some(schema) = resource.schema {
+        errors.extend(validation::required_errors(obj, schema));
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = meta::meta_str(obj, "name").unwrap_or_default();
+    Err(validation::invalid_status(
+        resource.kind,
+        resource.group,
+        name,
+        &errors,
+    ))
+}
+
+/// Refuses changes to fields that may not change once set (422 Invalid): a workload's
+/// selector, the content of an immutable ConfigMap or Secret.
+pub fn immutable(resource: &ResourceInfo, old: &Value, new: &Value) -> Result<(), Status> {
+    let mut errors = Vec::new();
+    match (resource.group, resource.name) {
+        ("apps", "deployments" | "replicasets" | "statefulsets" | "daemonsets")
+        | ("batch", "jobs") => {
+            let (a, b) = (old.pointer("/spec/selector"), new.pointer("/spec/selector"));
+            if a.is_some() && a != b {
+                let shown = b.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+                errors.push(FieldError::invalid(
+                    "spec.selector",
+                    shown,
+                    "field is immutable",
+                ));
+            }
+        }
+        ("", "configmaps" | "secrets") if old.get("immutable") == Some(&Value::Bool(true)) => {
+            for field in ["data", "binaryData", "immutable"] {
+                if old.get(field) != new.get(field) {
+                    errors.push(FieldError {
+                        kind: ErrorKind::Forbidden,
+                        field: field.into(),
+                        value: Value::String(String::new()),
+                        detail: "field is immutable when `immutable` is set".into(),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = meta::meta_str(new, "name").unwrap_or_default();
+    Err(validation::invalid_status(
+        resource.kind,
+        resource.group,
+        name,
+        &errors,
+    ))
+}

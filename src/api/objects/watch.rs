@@ -1,0 +1,234 @@
+//! Watches: `?watch=true` on a list path and the `/watch/` paths. Initial events (a snapshot as
+//! ADDED events, then the `k8s.io/initial-events-end` bookmark for watch-list clients), then
+//! every change the store publishes, filtered by the request's selectors, as JSON lines or
+//! one-row Tables, until `timeoutSeconds` or until the client goes away.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::StatusCode;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use serde_json::{Value, json};
+
+use super::filter::Filter;
+use super::{ApiContext, blocking, store_error};
+use crate::api::model::ResourceInfo;
+use crate::api::status::Status;
+use crate::api::{ApiRequest, ApiResult, Reply, accept, meta, table};
+use crate::store::{EventKind, Watch};
+
+/// How long a watch without `timeoutSeconds` stays open (a real server picks 30 to 60 minutes).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// How each event's object is written.
+enum Encoding {
+    Json,
+    Table {
+        version: String,
+        include: table::IncludeObject,
+    },
+}
+
+struct State {
+    resource: &'static ResourceInfo,
+    pending: VecDeque<Bytes>,
+    watch: Watch,
+    filter: Filter,
+    /// Keys of the objects the client has been shown (only kept when filtering), so that an
+    /// object leaving the selection becomes DELETED and one entering it ADDED.
+    shown: Option<HashSet<String>>,
+    encoding: Encoding,
+    columns_sent: bool,
+    deadline: tokio::time::Instant,
+}
+
+fn ident(obj: &Value) -> String {
+    format!(
+        "{}/{}",
+        meta::meta_str(obj, "namespace").unwrap_or_default(),
+        meta::meta_str(obj, "name").unwrap_or_default()
+    )
+}
+
+impl State {
+    fn line(&mut self, kind: &str, obj: &Value) -> Bytes {
+        let object = match &self.encoding {
+            Encoding::Json => obj.clone(),
+            Encoding::Table { version, include } if kind != "BOOKMARK" => {
+                let rv = meta::meta_str(obj, "resourceVersion")
+                    .unwrap_or_default()
+                    .to_string();
+                let mut t = table::table(
+                    version,
+                    self.resource,
+                    &rv,
+                    vec![table::row(self.resource, obj, *include)],
+                );
+                if self.columns_sent {
+                    t["columnDefinitions"] = json!([]);
+                }
+                self.columns_sent = true;
+                t
+            }
+            Encoding::Table { .. } => obj.clone(),
+        };
+        let mut line = serde_json::to_vec(&json!({"type": kind, "object": object}))
+            .expect("a JSON value serializes");
+        line.push(b'\n');
+        Bytes::from(line)
+    }
+
+    /// The event type to show for a change, or `None` when the client does not see it.
+    fn visible(&mut self, kind: EventKind, obj: &Value) -> Option<&'static str> {
+        let matches = self.filter.matches(obj);
+        let Some(shown) = &mut self.shown else {
+            return matches.then_some(match kind {
+                EventKind::Added => "ADDED",
+                EventKind::Modified => "MODIFIED",
+                EventKind::Deleted => "DELETED",
+            });
+        };
+        let id = ident(obj);
+        let was = shown.contains(&id);
+        match (kind, matches, was) {
+            (EventKind::Deleted, _, true) => {
+                shown.remove(&id);
+                Some("DELETED")
+            }
+            (EventKind::Deleted, _, false) => None,
+            (_, true, true) => Some("MODIFIED"),
+            (_, true, false) => {
+                shown.insert(id);
+                Some("ADDED")
+            }
+            (_, false, true) => {
+                shown.remove(&id);
+                Some("DELETED")
+            }
+            (_, false, false) => None,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(b) = self.pending.pop_front() {
+            return Some(b);
+        }
+        loop {
+            let event = tokio::select! {
+                e = self.watch.recv() => e?,
+                _ = tokio::time::sleep_until(self.deadline) => return None,
+            };
+            if let Some(kind) = self.visible(event.kind, &event.object) {
+                return Some(self.line(kind, &event.object));
+            }
+        }
+    }
+}
+
+fn invalid(message: &str) -> Status {
+    Status::new(422, "Invalid", message.to_string())
+}
+
+/// Serves a watch.
+pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    let r = req.resource;
+    let filter = Filter::from_request(req)?;
+    let ns = if r.namespaced {
+        req.namespace.as_deref()
+    } else {
+        None
+    };
+    let send_initial = match req.query.get("sendInitialEvents") {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(Status::bad_request(format!(
+                "sendInitialEvents: Invalid value: {other:?}: must be true or false"
+            )));
+        }
+        None => None,
+    };
+    let bookmarks = req.query.flag("allowWatchBookmarks");
+    if send_initial.is_some() {
+        if req.query.get("resourceVersionMatch") != Some("NotOlderThan") {
+            return Err(invalid(
+                "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan",
+            ));
+        }
+        if send_initial == Some(true) && !bookmarks {
+            return Err(invalid(
+                "allowWatchBookmarks: Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set",
+            ));
+        }
+    }
+    let rv = req.query.get("resourceVersion").filter(|v| !v.is_empty());
+    let since = match rv {
+        None | Some("0") => None,
+        Some(v) => Some(v.parse::<u64>().map_err(|_| Status::bad_request(format!("resourceVersion: Invalid value: {v:?}: must be a resourceVersion this server issued")))?),
+    };
+    // Without a resourceVersion (or with "0") a watch starts with the current state; with one it
+    // resumes after it, unless the client asked for initial events.
+    let initial = send_initial.unwrap_or(since.is_none());
+    let mut pending = VecDeque::new();
+    let timeout = req
+        .query
+        .get("timeoutSeconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let ranges = accept::parse(&req.headers);
+    let encoding = match table::wanted(&ranges) {
+        Some(version) => Encoding::Table {
+            version,
+            include: table::IncludeObject::parse(req.query.get("includeObject"))?,
+        },
+        None => Encoding::Json,
+    };
+    let (watch, snapshot, revision) = if initial {
+        let (items, revision, watch) = blocking(|| ctx.store.list_and_watch(r.group, r.name, ns))
+            .map_err(|e| store_error(r, "", e))?;
+        (watch, items, revision)
+    } else {
+        let watch = ctx
+            .store
+            .watch(r.group, r.name, ns, since)
+            .map_err(|e| store_error(r, "", e))?;
+        (watch, Vec::new(), 0)
+    };
+    let mut state = State {
+        resource: r,
+        pending: VecDeque::new(),
+        watch,
+        shown: (!filter.is_empty()).then(HashSet::new),
+        filter,
+        encoding,
+        columns_sent: false,
+        deadline: tokio::time::Instant::now() + timeout,
+    };
+    for obj in &snapshot {
+        if let Some(kind) = state.visible(EventKind::Added, obj) {
+            pending.push_back(state.line(kind, obj));
+        }
+    }
+    if initial && send_initial == Some(true) {
+        let bookmark = json!({
+            "kind": r.kind,
+            "apiVersion": r.api_version(),
+            "metadata": {"resourceVersion": revision.to_string(), "annotations": {"k8s.io/initial-events-end": "true"}},
+        });
+        pending.push_back(state.line("BOOKMARK", &bookmark));
+    }
+    state.pending = pending;
+    let stream =
+        futures_util::stream::unfold(state, |mut s| async move { s.next().await.map(|b| (b, s)) });
+    let body =
+        StreamBody::new(stream.map(|b| Ok::<_, std::io::Error>(Frame::data(b)))).boxed_unsync();
+    let ct = match table::wanted(&ranges) {
+        Some(v) => table::content_type(&v),
+        None => http::HeaderValue::from_static("application/json"),
+    };
+    Ok(Reply::body(StatusCode::OK, ct, body))
+}
