@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use openapiv3::{ReferenceOr, Schema, SchemaKind, Type};
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::model::Api;
@@ -87,7 +87,7 @@ fn kind_tokens(kind: &str, message: Option<usize>) -> Result<TokenStream> {
         "message" => {
             let i = u16::try_from(message.ok_or_else(|| anyhow!("message field without target"))?)
                 .context("too many messages")?;
-            let i = proc_macro2::Literal::u16_unsuffixed(i);
+            let i = Literal::u16_unsuffixed(i);
             return Ok(quote!(Kind::Message(#i)));
         }
         other => bail!("unsupported wire kind {other}"),
@@ -136,7 +136,7 @@ fn reachable(table: &data::Table, schemas: &[ObjectSchema]) -> BTreeSet<String> 
     seen
 }
 
-/// The generated Rust file: `pub static MESSAGES: &[Message]`, sorted by schema name.
+/// The generated Rust file: `NAMES`, `FIELDS`, `MESSAGES`, `SCHEMA_MESSAGES` and `DELETE_OPTIONS`.
 pub fn file(spec_dir: &Path, api: &Api, schemas: &[ObjectSchema]) -> Result<String> {
     let table = data::load(spec_dir)?;
     let props = spec_properties(api);
@@ -146,11 +146,13 @@ pub fn file(spec_dir: &Path, api: &Api, schemas: &[ObjectSchema]) -> Result<Stri
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
         .collect();
-    let mut entries = Vec::new();
+    let mut blob = Names::default();
+    let mut fields = Vec::new();
+    let mut messages = Vec::new();
     for name in &names {
         let m = &table.messages[name];
         let own = props.get(name);
-        let mut fields = Vec::new();
+        let first = fields.len();
         for f in &m.fields {
             let prop = own.and_then(|ps| {
                 ps.iter().find(|p| p.name == f.name).or_else(|| {
@@ -194,23 +196,83 @@ pub fn file(spec_dir: &Path, api: &Api, schemas: &[ObjectSchema]) -> Result<Stri
             let target = f.message.as_deref().map(|t| index[t]);
             let kind = kind_tokens(&kind, target).with_context(|| format!("{name}.{}", f.name))?;
             let tag = u16::try_from(f.tag).with_context(|| format!("{name}.{}: tag", f.name))?;
-            let tag = proc_macro2::Literal::u16_unsuffixed(tag);
-            fields.push(quote!(field(#tag, #json, #kind, #flags)));
+            let tag = Literal::u16_unsuffixed(tag);
+            let (at, len) = blob.add(&json)?;
+            fields.push(quote!(field(#tag, #at, #len, #kind, #flags)));
         }
         let form = form_tokens(m.form.as_deref())?;
-        entries.push(quote!(Message { name: #name, form: #form, fields: &[#(#fields),*] }));
+        let short = name.rsplit('.').next().unwrap_or(name);
+        let (at, len) = blob.add(short)?;
+        let first_lit = Literal::u16_unsuffixed(u16::try_from(first).context("too many fields")?);
+        let count = Literal::u8_unsuffixed(
+            u8::try_from(fields.len() - first)
+                .with_context(|| format!("{name}: too many fields"))?,
+        );
+        messages.push(quote!(msg(#at, #len, #form, #first_lit, #count)));
     }
-    let doc = format!(
-        " Every protobuf message k2d decodes ({}), sorted by OpenAPI schema name.",
-        names.len()
+    let schema_messages = schemas.iter().map(|s| {
+        let i = index.get(s.name.as_str()).map_or(u16::MAX, |&i| i as u16);
+        Literal::u16_unsuffixed(i)
+    });
+    let delete_options =
+        Literal::u16_unsuffixed(index.get(DELETE_OPTIONS).map_or(u16::MAX, |&i| i as u16));
+    let (n_fields, n_messages, n_schemas) = (fields.len(), messages.len(), schemas.len());
+    let [l_fields, l_messages, l_schemas] =
+        [n_fields, n_messages, n_schemas].map(Literal::usize_unsuffixed);
+    let names_blob = blob.text;
+    let doc_names = format!(
+        " Every JSON field name and short message name of the table, concatenated ({} bytes).",
+        names_blob.len()
+    );
+    let mut doc_messages = vec![format!(
+        " Every protobuf message k2d decodes ({n_messages}), in OpenAPI schema name order:"
+    )];
+    doc_messages.push(String::new());
+    doc_messages.extend(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!(" - {i}: `{n}`")),
     );
     let tokens = quote! {
-        #[doc = #doc]
-        pub static MESSAGES: &[Message] = &[#(#entries),*];
+        #[doc = #doc_names]
+        pub static NAMES: &str = #names_blob;
+        /// The fields of every message, message after message, each message's by tag.
+        pub static FIELDS: [Field; #l_fields] = [#(#fields),*];
+        #(#[doc = #doc_messages])*
+        pub static MESSAGES: [Message; #l_messages] = [#(#messages),*];
+        /// For each entry of `crate::generated::SCHEMAS`, the index of its message in [`MESSAGES`]
+        /// (`u16::MAX`: none).
+        pub static SCHEMA_MESSAGES: [u16; #l_schemas] = [#(#schema_messages),*];
+        /// The index of `DeleteOptions` in [`MESSAGES`] (`u16::MAX`: none).
+        pub const DELETE_OPTIONS: u16 = #delete_options;
     };
     let file: syn::File = syn::parse2(tokens).context("generated protobuf table parses")?;
     Ok(format!(
         "// Generated by k2d-codegen from spec/protobuf.json. Do not edit.\n\n{}",
         prettyplease::unparse(&file)
     ))
+}
+
+/// The names blob: each name is stored once, or found inside one already stored (`name` inside
+/// `namespace`), and referred to by offset and length, so the table holds no pointers (each
+/// pointer in a static costs a relocation in a position-independent binary).
+#[derive(Default)]
+struct Names {
+    text: String,
+}
+
+impl Names {
+    fn add(&mut self, name: &str) -> Result<(Literal, Literal)> {
+        let at = match self.text.find(name) {
+            Some(at) => at,
+            None => {
+                self.text.push_str(name);
+                self.text.len() - name.len()
+            }
+        };
+        let at = u16::try_from(at).context("names blob over 64 KiB")?;
+        let len = u8::try_from(name.len()).with_context(|| format!("name {name} too long"))?;
+        Ok((Literal::u16_unsuffixed(at), Literal::u8_unsuffixed(len)))
+    }
 }

@@ -12,9 +12,6 @@ use super::table::{self, Field, Form, INLINE, KEEP_ZERO, Kind, MAP, Message, REP
 /// The four bytes every Kubernetes protobuf body starts with.
 pub const MAGIC: &[u8; 4] = b"k8s\0";
 
-/// The schema name of `DeleteOptions`, which every group-version accepts.
-const DELETE_OPTIONS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions";
-
 /// Deeper than any Kubernetes object nests; stops a hostile body from exhausting the stack.
 const MAX_DEPTH: u32 = 100;
 
@@ -197,10 +194,10 @@ fn wire_type(kind: Kind) -> WireType {
 }
 
 fn wrong_wire(wire: WireType, field: &Field) -> String {
-    let name = if field.name.is_empty() {
+    let name = if field.name().is_empty() {
         "(inline)"
     } else {
-        field.name
+        field.name()
     };
     format!("proto: wrong wireType = {} for field {name}", wire as u8)
 }
@@ -229,7 +226,7 @@ pub(crate) fn decode_object(
             }
             let (key, value) = map_entry(field, r.bytes()?, depth)?;
             let entry = out
-                .entry(field.name)
+                .entry(field.name())
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(m) = entry {
                 m.insert(key, value);
@@ -246,10 +243,10 @@ pub(crate) fn decode_object(
                 decode_object(target, bytes, out, depth + 1)?;
             } else if field.has(REPEATED) {
                 let v = message_value(target, bytes, depth + 1)?.unwrap_or(Value::Null);
-                push(out, field.name, v);
+                push(out, field.name(), v);
             } else if target.form == Form::Object {
                 let entry = out
-                    .entry(field.name)
+                    .entry(field.name())
                     .or_insert_with(|| Value::Object(Map::new()));
                 if !entry.is_object() {
                     *entry = Value::Object(Map::new());
@@ -260,8 +257,8 @@ pub(crate) fn decode_object(
                 decode_object(target, bytes, m, depth + 1)?;
             } else {
                 match message_value(target, bytes, depth + 1)? {
-                    Some(v) => out.insert(field.name.to_string(), v),
-                    None => out.remove(field.name),
+                    Some(v) => out.insert(field.name().to_string(), v),
+                    None => out.remove(field.name()),
                 };
             }
             continue;
@@ -272,11 +269,11 @@ pub(crate) fn decode_object(
                 let mut packed = Reader::new(r.bytes()?);
                 while !packed.is_empty() {
                     let (v, _) = packed.scalar(field.kind)?;
-                    push(out, field.name, v);
+                    push(out, field.name(), v);
                 }
             } else if wire == wire_type(field.kind) {
                 let (v, _) = r.scalar(field.kind)?;
-                push(out, field.name, v);
+                push(out, field.name(), v);
             } else {
                 return Err(wrong_wire(wire, field));
             }
@@ -288,9 +285,9 @@ pub(crate) fn decode_object(
         let (v, zero) = r.scalar(field.kind)?;
         if zero && !field.has(KEEP_ZERO) {
             // Go's omitempty: a zero non-pointer scalar is not in the JSON.
-            out.remove(field.name);
+            out.remove(field.name());
         } else {
-            out.insert(field.name.to_string(), v);
+            out.insert(field.name().to_string(), v);
         }
     }
     Ok(())
@@ -437,26 +434,26 @@ pub(crate) fn envelope(buf: &[u8]) -> WireResult<Envelope<'_>> {
 /// The message of the object kind `api_version`/`kind`, through the kinds of the spec's schemas.
 fn message_for(api_version: &str, kind: &str) -> Result<&'static Message, ProtobufError> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let schema = if kind == "DeleteOptions" {
+    let found = if kind == "DeleteOptions" {
         // Registered in every group-version (and as meta.k8s.io/v1), whatever the spec lists.
-        Some(DELETE_OPTIONS)
+        Some(table::delete_options())
     } else {
         crate::generated::SCHEMAS
             .iter()
-            .find(|s| {
+            .position(|s| {
                 s.gvks
                     .iter()
                     .any(|&(g, v, k)| g == group && v == version && k == kind)
             })
-            .map(|s| s.name)
+            .map(table::message_of_schema)
     };
-    let Some(schema) = schema else {
+    let Some(found) = found else {
         return Err(ProtobufError::UnknownKind {
             api_version: api_version.to_string(),
             kind: kind.to_string(),
         });
     };
-    table::message(schema).ok_or_else(|| ProtobufError::NoMessage {
+    found.ok_or_else(|| ProtobufError::NoMessage {
         api_version: api_version.to_string(),
         kind: kind.to_string(),
     })

@@ -74,30 +74,42 @@ pub const INLINE: u8 = 4;
 /// zero `default`). Other zero scalars are dropped, as Go's `omitempty` drops them.
 pub const KEEP_ZERO: u8 = 8;
 
-/// A field of a message.
+/// A field of a message. No pointers (names are offsets into [`NAMES`]), so the table needs no
+/// relocations in a position-independent binary.
 #[derive(Debug)]
 pub struct Field {
     /// Field number.
     pub tag: u16,
-    /// JSON name (empty for [`INLINE`] fields).
-    pub name: &'static str,
-    /// Wire kind (of the values, for maps).
-    pub kind: Kind,
+    name_at: u16,
+    name_len: u8,
     /// [`REPEATED`], [`MAP`], [`INLINE`], [`KEEP_ZERO`].
     pub flags: u8,
+    /// Wire kind (of the values, for maps).
+    pub kind: Kind,
 }
 
 /// A [`Field`] (keeps the generated table one line per field).
-pub const fn field(tag: u16, name: &'static str, kind: Kind, flags: u8) -> Field {
+pub const fn field(tag: u16, name_at: u16, name_len: u8, kind: Kind, flags: u8) -> Field {
     Field {
         tag,
-        name,
-        kind,
+        name_at,
+        name_len,
         flags,
+        kind,
     }
 }
 
+fn name(at: u16, len: u8) -> &'static str {
+    let at = usize::from(at);
+    &NAMES[at..at + usize::from(len)]
+}
+
 impl Field {
+    /// JSON name (empty for [`INLINE`] fields).
+    pub fn name(&self) -> &'static str {
+        name(self.name_at, self.name_len)
+    }
+
     /// `true` when `flag` is set.
     pub fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
@@ -107,36 +119,65 @@ impl Field {
 /// A protobuf message.
 #[derive(Debug)]
 pub struct Message {
-    /// OpenAPI schema name, e.g. `io.k8s.api.apps.v1.Deployment`.
-    pub name: &'static str,
+    name_at: u16,
+    name_len: u8,
     /// How it becomes JSON.
     pub form: Form,
-    /// Fields sorted by tag.
-    pub fields: &'static [Field],
+    first: u16,
+    count: u8,
+}
+
+/// A [`Message`] (keeps the generated table one line per message).
+pub const fn msg(name_at: u16, name_len: u8, form: Form, first: u16, count: u8) -> Message {
+    Message {
+        name_at,
+        name_len,
+        form,
+        first,
+        count,
+    }
 }
 
 impl Message {
+    /// Its fields, sorted by tag.
+    pub fn fields(&self) -> &'static [Field] {
+        let first = usize::from(self.first);
+        &FIELDS[first..first + usize::from(self.count)]
+    }
+
     /// The field with this tag.
     pub fn field(&self, tag: u32) -> Option<&'static Field> {
         let tag = u16::try_from(tag).ok()?;
-        self.fields
+        let fields = self.fields();
+        fields
             .binary_search_by_key(&tag, |f| f.tag)
             .ok()
-            .map(|i| &self.fields[i])
+            .map(|i| &fields[i])
     }
 
-    /// The last segment of the name (`Deployment`), as Go's error messages name a message.
+    /// The last segment of its schema name (`Deployment`), as Go's error messages name a message.
     pub fn short_name(&self) -> &'static str {
-        self.name.rsplit('.').next().unwrap_or(self.name)
+        name(self.name_at, self.name_len)
     }
 }
 
 include!(concat!(env!("OUT_DIR"), "/k2d_protobuf.rs"));
 
-/// The message with this OpenAPI schema name.
-pub fn message(name: &str) -> Option<&'static Message> {
-    MESSAGES
-        .binary_search_by(|m| m.name.cmp(name))
-        .ok()
-        .map(|i| &MESSAGES[i])
+fn at(i: u16) -> Option<&'static Message> {
+    MESSAGES.get(usize::from(i))
+}
+
+/// The message of the schema at this index of `crate::generated::SCHEMAS`.
+pub fn message_of_schema(schema: usize) -> Option<&'static Message> {
+    SCHEMA_MESSAGES.get(schema).copied().and_then(at)
+}
+
+/// The message of the schema with this name (`io.k8s.api.apps.v1.Deployment`).
+pub fn message(schema_name: &str) -> Option<&'static Message> {
+    crate::generated::schema_index(schema_name).and_then(message_of_schema)
+}
+
+/// The message of `DeleteOptions`.
+pub fn delete_options() -> Option<&'static Message> {
+    at(DELETE_OPTIONS)
 }
