@@ -24,6 +24,9 @@ pub mod names;
 pub mod pointers;
 pub mod source;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -52,7 +52,8 @@ impl Schemas {
         Ok(count)
     }
 
-    fn add(&mut self, name: &str, schema: &serde_json::Value) {
+    /// Adds one schema (its `properties` names).
+    pub fn add(&mut self, name: &str, schema: &serde_json::Value) {
         let props: Vec<String> = schema
             .get("properties")
             .and_then(|p| p.as_object())

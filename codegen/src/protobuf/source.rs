@@ -88,13 +88,18 @@ pub fn read_crate(src: &Path) -> Result<Vec<RawMessage>> {
     for file in files {
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("reading {}", file.display()))?;
-        let parsed =
-            syn::parse_file(&text).with_context(|| format!("parsing {}", file.display()))?;
         let module = module_of(src, &file);
-        read_items(&parsed.items, &module, &mut out)
-            .with_context(|| format!("in {}", file.display()))?;
+        out.extend(read_source(&text, &module).with_context(|| format!("in {}", file.display()))?);
     }
     out.sort_by_key(|m| m.path());
+    Ok(out)
+}
+
+/// Parses the messages of one source file, whose module path is `module`.
+pub fn read_source(text: &str, module: &[String]) -> Result<Vec<RawMessage>> {
+    let parsed = syn::parse_file(text).context("parsing")?;
+    let mut out = Vec::new();
+    read_items(&parsed.items, module, &mut out)?;
     Ok(out)
 }
 
