@@ -13,7 +13,9 @@
 //! scalars whose zero value is meaningful ([`pointers`]). prost writes names in its own case
 //! (`ApiService`, `host_pid`); the Kubernetes names (`APIService`, `hostPID`) are recovered by
 //! matching against OpenAPI documents ([`names`]): those of `spec/`, and with `--upstream` those
-//! of a full `/openapi/v3` dump, so that messages k2d does not serve yet are named right too.
+//! of a full `/openapi/v3` dump, so that messages k2d does not serve yet are named right too. The
+//! names of the previous `protobuf.json` count as well, so a later run without `--upstream` (after
+//! a k8s-pb upgrade, say) keeps them.
 //!
 //! Messages with a JSON form of their own carry a `form`: `time`, `micro-time`, `duration`,
 //! `int-or-string`, `quantity`, `raw-json` (RawExtension, FieldsV1, apiextensions JSON) and
@@ -181,6 +183,9 @@ pub fn run(opts: &Options) -> Result<Report> {
     {
         documents += schemas.add_dir(&dir)?;
     }
+    if opts.spec.join(FILE).exists() {
+        add_previous(&mut schemas, &load(&opts.spec)?);
+    }
     let (table, mut report) = build(&raw, &schemas, &source)?;
     report.documents = documents;
     let text = render(&table);
@@ -190,6 +195,38 @@ pub fn run(opts: &Options) -> Result<Report> {
         std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(report)
+}
+
+/// Adds the names a previous table recovered: each of its matched messages as a schema whose
+/// properties are its JSON names (those of its embedded structs included). A run without
+/// `--upstream` then keeps the names an earlier run with it found, instead of guessing them.
+fn add_previous(schemas: &mut names::Schemas, table: &Table) {
+    fn collect(
+        table: &Table,
+        m: &Message,
+        props: &mut serde_json::Map<String, serde_json::Value>,
+        depth: u32,
+    ) {
+        for f in &m.fields {
+            if f.inline {
+                if let Some(t) = f.message.as_ref().and_then(|t| table.messages.get(t))
+                    && depth < 8
+                {
+                    collect(table, t, props, depth + 1);
+                }
+            } else if !f.guessed {
+                props.insert(f.name.clone(), serde_json::Value::Null);
+            }
+        }
+    }
+    for (name, m) in &table.messages {
+        if m.unmatched {
+            continue;
+        }
+        let mut props = serde_json::Map::new();
+        collect(table, m, &mut props, 0);
+        schemas.add(name, &serde_json::json!({ "properties": props }));
+    }
 }
 
 /// The table of `raw`, with names matched against `schemas`.
