@@ -3,8 +3,6 @@
 //! fields by tag with their JSON names and wire kinds. Only messages reachable from the schemas of
 //! `spec/` are generated, so the table grows with the API surface and no further.
 
-#![allow(clippy::all)]
-
 /// How a message becomes JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
