@@ -2,6 +2,9 @@
 //!
 //! `codegen trim --upstream <DIR> [--spec spec] [--add GV/RESOURCE[:SUB,...]]...` derives the
 //! OpenAPI documents of `spec/` from full upstream documents.
+//!
+//! `codegen protobuf [--spec spec] [--upstream <DIR>]` derives `spec/protobuf.json`, the protobuf
+//! field table, from the source of the k8s-pb crate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +26,23 @@ enum Command {
     /// Trim upstream OpenAPI v3 documents down to the resources listed in <SPEC>/resources.yaml,
     /// writing <SPEC>/api/v1.json and <SPEC>/apis/<group>/<version>.json.
     Trim(TrimArgs),
+    /// Derive <SPEC>/protobuf.json (the field table of every Kubernetes protobuf message) from the
+    /// source of the k8s-pb crate, found with `cargo metadata --all-features`.
+    Protobuf(ProtobufArgs),
+}
+
+#[derive(Args)]
+struct ProtobufArgs {
+    /// The spec directory: its documents name schemas and fields, and it receives protobuf.json.
+    #[arg(long, value_name = "DIR", default_value = "spec")]
+    spec: PathBuf,
+    /// Also match names against these documents (laid out like /openapi/v3/), so that messages
+    /// k2d does not serve yet get their Kubernetes names too.
+    #[arg(long, value_name = "DIR")]
+    upstream: Option<PathBuf>,
+    /// k8s-pb's src/ directory, instead of asking cargo metadata.
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -49,6 +69,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Trim(args) => run_trim(args),
+        Command::Protobuf(args) => run_protobuf(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,6 +129,45 @@ fn run_trim(args: TrimArgs) -> Result<()> {
             "{}/{rel}: removed (group-version no longer listed)",
             args.spec.display()
         );
+    }
+    Ok(())
+}
+
+fn run_protobuf(args: ProtobufArgs) -> Result<()> {
+    let report = k2d_codegen::protobuf::run(&k2d_codegen::protobuf::Options {
+        spec: args.spec.clone(),
+        upstream: args.upstream,
+        source: args.source,
+    })?;
+    for name in &report.unmatched_messages {
+        println!(
+            "no OpenAPI schema for {name}: named after k8s-pb's module path, field names guessed"
+        );
+    }
+    for field in &report.guessed_fields {
+        println!("no schema property for {field}: JSON name guessed from k8s-pb's field name");
+    }
+    for entry in &report.stale_pointers {
+        println!(
+            "pointer list entry {entry} names no scalar field: fix codegen/src/protobuf/pointers.rs"
+        );
+    }
+    println!(
+        "{}/{}: {} messages, {} fields from {}, names matched against {} OpenAPI documents{}",
+        args.spec.display(),
+        k2d_codegen::protobuf::FILE,
+        report.messages,
+        report.fields,
+        report.source,
+        report.documents,
+        if report.changed {
+            " (written)"
+        } else {
+            " (unchanged)"
+        }
+    );
+    if !report.stale_pointers.is_empty() {
+        bail!("stale pointer list entries");
     }
     Ok(())
 }

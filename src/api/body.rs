@@ -71,7 +71,10 @@ pub fn decode(req: &ApiRequest) -> Result<(Value, Format), Status> {
             })?,
             Format::Yaml,
         ),
-        "application/vnd.kubernetes.protobuf" => (protobuf::decode(&req.body)?, Format::Protobuf),
+        "application/vnd.kubernetes.protobuf" => (
+            protobuf::decode(&req.body).map_err(|e| e.status(req.resource.kind, &req.body))?,
+            Format::Protobuf,
+        ),
         other => return Err(unsupported_media_type(other)),
     };
     if !value.is_object() {

@@ -2,6 +2,7 @@
 //!
 //! Files written under the output directory:
 //! - `k2d_generated.rs`: tables, path matcher, translator traits, dispatcher, schema model;
+//! - `k2d_protobuf.rs`: the protobuf field table of the request decoder (from `protobuf.json`);
 //! - `discovery/{api,apis}.{v2,v2beta1}.json`: aggregated discovery;
 //! - `discovery/apis.json`, `discovery/api/v1.json`, `discovery/apis/<g>/<v>.json`: legacy discovery;
 //! - `openapi/root.json`, `openapi/api/v1.json`, `openapi/apis/<g>/<v>.json`: the served OpenAPI v3
@@ -10,6 +11,7 @@
 pub mod discovery;
 pub mod model;
 pub mod openapi;
+pub mod protobuf;
 pub mod rust;
 pub mod schemas;
 
@@ -100,6 +102,11 @@ pub fn generate(spec_dir: &Path, out_dir: &Path) -> Result<Generated> {
     let hashes: Vec<String> = docs.iter().map(|d| d.hash.clone()).collect();
     let code = rust::file(&api, &schemas, &hashes);
     outputs.push(write(out_dir, RUST_FILE, code.as_bytes())?);
+    outputs.push(write(
+        out_dir,
+        protobuf::RUST_FILE,
+        protobuf::file(spec_dir, &api, &schemas)?.as_bytes(),
+    )?);
 
     outputs.sort();
     Ok(Generated {

@@ -6918,6 +6918,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -6928,6 +6929,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -6938,6 +6940,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -6948,6 +6951,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -6958,9 +6962,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "DaemonSet")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DaemonSetCondition",
@@ -6974,6 +6980,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -6984,6 +6991,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -6994,6 +7002,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -7004,6 +7013,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -7014,9 +7024,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DaemonSetList",
@@ -7030,6 +7042,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -7040,6 +7053,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -7050,6 +7064,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -7060,9 +7075,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "DaemonSetList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DaemonSetSpec",
@@ -7076,6 +7093,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "revisionHistoryLimit",
@@ -7086,6 +7104,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -7096,6 +7115,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "template",
@@ -7106,6 +7126,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "updateStrategy",
@@ -7116,9 +7137,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DaemonSetStatus",
@@ -7132,6 +7155,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -7142,6 +7166,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentNumberScheduled",
@@ -7152,6 +7177,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "desiredNumberScheduled",
@@ -7162,6 +7188,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "numberAvailable",
@@ -7172,6 +7199,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "numberMisscheduled",
@@ -7182,6 +7210,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "numberReady",
@@ -7192,6 +7221,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "numberUnavailable",
@@ -7202,6 +7232,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -7212,6 +7243,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "updatedNumberScheduled",
@@ -7222,9 +7254,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DaemonSetUpdateStrategy",
@@ -7238,6 +7272,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -7248,9 +7283,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.Deployment",
@@ -7264,6 +7301,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -7274,6 +7312,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -7284,6 +7323,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -7294,6 +7334,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -7304,9 +7345,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "Deployment")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DeploymentCondition",
@@ -7320,6 +7363,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastUpdateTime",
@@ -7330,6 +7374,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -7340,6 +7385,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -7350,6 +7396,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -7360,6 +7407,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -7370,9 +7418,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DeploymentList",
@@ -7386,6 +7436,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -7396,6 +7447,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -7406,6 +7458,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -7416,9 +7469,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "DeploymentList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DeploymentSpec",
@@ -7432,6 +7487,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "paused",
@@ -7442,6 +7498,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "progressDeadlineSeconds",
@@ -7452,6 +7509,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "replicas",
@@ -7462,6 +7520,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "revisionHistoryLimit",
@@ -7472,6 +7531,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -7482,6 +7542,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "strategy",
@@ -7492,6 +7553,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "template",
@@ -7502,9 +7564,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DeploymentStatus",
@@ -7518,6 +7582,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "collisionCount",
@@ -7528,6 +7593,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -7538,6 +7604,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -7548,6 +7615,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readyReplicas",
@@ -7558,6 +7626,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "replicas",
@@ -7568,6 +7637,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminatingReplicas",
@@ -7578,6 +7648,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "unavailableReplicas",
@@ -7588,6 +7659,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "updatedReplicas",
@@ -7598,9 +7670,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.DeploymentStrategy",
@@ -7614,6 +7688,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -7624,9 +7699,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.ReplicaSet",
@@ -7640,6 +7717,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -7650,6 +7728,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -7660,6 +7739,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -7670,6 +7750,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -7680,9 +7761,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "ReplicaSet")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.ReplicaSetCondition",
@@ -7696,6 +7779,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -7706,6 +7790,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -7716,6 +7801,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -7726,6 +7812,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -7736,9 +7823,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.ReplicaSetList",
@@ -7752,6 +7841,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -7762,6 +7852,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -7772,6 +7863,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -7782,9 +7874,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "ReplicaSetList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.ReplicaSetSpec",
@@ -7798,6 +7892,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "replicas",
@@ -7808,6 +7903,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -7818,6 +7914,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "template",
@@ -7828,9 +7925,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.ReplicaSetStatus",
@@ -7844,6 +7943,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -7854,6 +7954,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fullyLabeledReplicas",
@@ -7864,6 +7965,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -7874,6 +7976,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readyReplicas",
@@ -7884,6 +7987,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "replicas",
@@ -7894,6 +7998,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "terminatingReplicas",
@@ -7904,9 +8009,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.RollingUpdateDaemonSet",
@@ -7920,6 +8027,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "maxUnavailable",
@@ -7930,9 +8038,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.RollingUpdateDeployment",
@@ -7946,6 +8056,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "maxUnavailable",
@@ -7956,9 +8067,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy",
@@ -7972,6 +8085,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "partition",
@@ -7982,9 +8096,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSet",
@@ -7998,6 +8114,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -8008,6 +8125,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -8018,6 +8136,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -8028,6 +8147,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -8038,9 +8158,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "StatefulSet")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetCondition",
@@ -8054,6 +8176,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -8064,6 +8187,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -8074,6 +8198,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -8084,6 +8209,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -8094,9 +8220,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetList",
@@ -8110,6 +8238,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -8120,6 +8249,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -8130,6 +8260,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -8140,9 +8271,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("apps", "v1", "StatefulSetList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetOrdinals",
@@ -8156,9 +8289,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy",
@@ -8172,6 +8307,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "whenScaled",
@@ -8182,9 +8318,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetSpec",
@@ -8198,6 +8336,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ordinals",
@@ -8208,6 +8347,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "persistentVolumeClaimRetentionPolicy",
@@ -8218,6 +8358,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podManagementPolicy",
@@ -8228,6 +8369,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "replicas",
@@ -8238,6 +8380,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "revisionHistoryLimit",
@@ -8248,6 +8391,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -8258,6 +8402,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "serviceName",
@@ -8268,6 +8413,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "template",
@@ -8278,6 +8424,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "updateStrategy",
@@ -8288,6 +8435,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "volumeClaimTemplates",
@@ -8298,9 +8446,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetStatus",
@@ -8314,6 +8464,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "collisionCount",
@@ -8324,6 +8475,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -8334,6 +8486,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentReplicas",
@@ -8344,6 +8497,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentRevision",
@@ -8354,6 +8508,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -8364,6 +8519,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readyReplicas",
@@ -8374,6 +8530,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "replicas",
@@ -8384,6 +8541,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "updateRevision",
@@ -8394,6 +8552,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "updatedReplicas",
@@ -8404,9 +8563,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.apps.v1.StatefulSetUpdateStrategy",
@@ -8420,6 +8581,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -8430,9 +8592,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.BoundObjectReference",
@@ -8446,6 +8610,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -8456,6 +8621,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -8466,6 +8632,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -8476,9 +8643,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.SelfSubjectReview",
@@ -8492,6 +8661,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -8502,6 +8672,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -8512,6 +8683,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -8522,9 +8694,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("authentication.k8s.io", "v1", "SelfSubjectReview")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.SelfSubjectReviewStatus",
@@ -8538,9 +8712,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.TokenRequest",
@@ -8554,6 +8730,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -8564,6 +8741,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -8574,6 +8752,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -8584,6 +8763,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -8594,9 +8774,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("authentication.k8s.io", "v1", "TokenRequest")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.TokenRequestSpec",
@@ -8610,6 +8792,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "boundObjectRef",
@@ -8620,6 +8803,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "expirationSeconds",
@@ -8630,9 +8814,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.TokenRequestStatus",
@@ -8646,6 +8832,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "token",
@@ -8656,9 +8843,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authentication.v1.UserInfo",
@@ -8672,6 +8861,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "groups",
@@ -8682,6 +8872,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -8692,6 +8883,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "username",
@@ -8702,9 +8894,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.FieldSelectorAttributes",
@@ -8718,6 +8912,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requirements",
@@ -8728,9 +8923,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.LabelSelectorAttributes",
@@ -8744,6 +8941,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requirements",
@@ -8754,9 +8952,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.NonResourceAttributes",
@@ -8770,6 +8970,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "verb",
@@ -8780,9 +8981,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.NonResourceRule",
@@ -8796,6 +8999,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "verbs",
@@ -8806,9 +9010,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.ResourceAttributes",
@@ -8822,6 +9028,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "group",
@@ -8832,6 +9039,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "labelSelector",
@@ -8842,6 +9050,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -8852,6 +9061,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespace",
@@ -8862,6 +9072,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resource",
@@ -8872,6 +9083,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "subresource",
@@ -8882,6 +9094,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "verb",
@@ -8892,6 +9105,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "version",
@@ -8902,9 +9116,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.ResourceRule",
@@ -8918,6 +9134,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceNames",
@@ -8928,6 +9145,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -8938,6 +9156,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "verbs",
@@ -8948,9 +9167,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.SelfSubjectAccessReview",
@@ -8964,6 +9185,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -8974,6 +9196,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -8984,6 +9207,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -8994,6 +9218,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -9004,9 +9229,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("authorization.k8s.io", "v1", "SelfSubjectAccessReview")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec",
@@ -9020,6 +9247,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceAttributes",
@@ -9030,9 +9258,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.SelfSubjectRulesReview",
@@ -9046,6 +9276,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9056,6 +9287,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -9066,6 +9298,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -9076,6 +9309,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -9086,9 +9320,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("authorization.k8s.io", "v1", "SelfSubjectRulesReview")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec",
@@ -9102,9 +9338,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.SubjectAccessReviewStatus",
@@ -9118,6 +9356,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "false",
             },
             Field {
                 name: "denied",
@@ -9128,6 +9367,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "evaluationError",
@@ -9138,6 +9378,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -9148,9 +9389,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.authorization.v1.SubjectRulesReviewStatus",
@@ -9164,6 +9407,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "incomplete",
@@ -9174,6 +9418,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "false",
             },
             Field {
                 name: "nonResourceRules",
@@ -9184,6 +9429,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceRules",
@@ -9194,9 +9440,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.CrossVersionObjectReference",
@@ -9210,6 +9458,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9220,6 +9469,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -9230,9 +9480,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler",
@@ -9246,6 +9498,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9256,6 +9509,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -9266,6 +9520,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -9276,6 +9531,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -9286,9 +9542,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("autoscaling", "v1", "HorizontalPodAutoscaler")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList",
@@ -9302,6 +9560,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -9312,6 +9571,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9322,6 +9582,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -9332,9 +9593,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("autoscaling", "v1", "HorizontalPodAutoscalerList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec",
@@ -9348,6 +9611,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "minReplicas",
@@ -9358,6 +9622,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "scaleTargetRef",
@@ -9368,6 +9633,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "targetCPUUtilizationPercentage",
@@ -9378,9 +9644,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus",
@@ -9394,6 +9662,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentReplicas",
@@ -9404,6 +9673,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "desiredReplicas",
@@ -9414,6 +9684,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "lastScaleTime",
@@ -9424,6 +9695,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -9434,9 +9706,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.Scale",
@@ -9450,6 +9724,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9460,6 +9735,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -9470,6 +9746,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -9480,6 +9757,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -9490,9 +9768,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("autoscaling", "v1", "Scale")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.ScaleSpec",
@@ -9506,9 +9786,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v1.ScaleStatus",
@@ -9522,6 +9804,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "selector",
@@ -9532,9 +9815,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ContainerResourceMetricSource",
@@ -9548,6 +9833,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -9558,6 +9844,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "target",
@@ -9568,9 +9855,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus",
@@ -9584,6 +9873,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "current",
@@ -9594,6 +9884,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "name",
@@ -9604,9 +9895,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.CrossVersionObjectReference",
@@ -9620,6 +9913,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9630,6 +9924,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -9640,9 +9935,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ExternalMetricSource",
@@ -9656,6 +9953,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "target",
@@ -9666,9 +9964,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ExternalMetricStatus",
@@ -9682,6 +9982,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "metric",
@@ -9692,9 +9993,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HPAScalingPolicy",
@@ -9708,6 +10011,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "type",
@@ -9718,6 +10022,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "value",
@@ -9728,9 +10033,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HPAScalingRules",
@@ -9744,6 +10051,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selectPolicy",
@@ -9754,6 +10062,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "stabilizationWindowSeconds",
@@ -9764,6 +10073,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tolerance",
@@ -9774,9 +10084,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
@@ -9790,6 +10102,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9800,6 +10113,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -9810,6 +10124,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -9820,6 +10135,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -9830,9 +10146,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("autoscaling", "v2", "HorizontalPodAutoscaler")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior",
@@ -9846,6 +10164,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "scaleUp",
@@ -9856,9 +10175,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition",
@@ -9872,6 +10193,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -9882,6 +10204,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -9892,6 +10215,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -9902,6 +10226,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -9912,9 +10237,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList",
@@ -9928,6 +10255,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -9938,6 +10266,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -9948,6 +10277,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -9958,9 +10288,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("autoscaling", "v2", "HorizontalPodAutoscalerList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
@@ -9974,6 +10306,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "maxReplicas",
@@ -9984,6 +10317,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "metrics",
@@ -9994,6 +10328,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "minReplicas",
@@ -10004,6 +10339,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "scaleTargetRef",
@@ -10014,9 +10350,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
@@ -10030,6 +10368,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentMetrics",
@@ -10040,6 +10379,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentReplicas",
@@ -10050,6 +10390,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "desiredReplicas",
@@ -10060,6 +10401,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "lastScaleTime",
@@ -10070,6 +10412,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -10080,9 +10423,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.MetricIdentifier",
@@ -10096,6 +10441,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "selector",
@@ -10106,9 +10452,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.MetricSpec",
@@ -10122,6 +10470,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "external",
@@ -10132,6 +10481,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "object",
@@ -10142,6 +10492,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pods",
@@ -10152,6 +10503,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resource",
@@ -10162,6 +10514,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -10172,9 +10525,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.MetricStatus",
@@ -10188,6 +10543,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "external",
@@ -10198,6 +10554,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "object",
@@ -10208,6 +10565,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pods",
@@ -10218,6 +10576,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resource",
@@ -10228,6 +10587,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -10238,9 +10598,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.MetricTarget",
@@ -10254,6 +10616,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "averageValue",
@@ -10264,6 +10627,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -10274,6 +10638,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "value",
@@ -10284,9 +10649,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.MetricValueStatus",
@@ -10300,6 +10667,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "averageValue",
@@ -10310,6 +10678,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "value",
@@ -10320,9 +10689,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ObjectMetricSource",
@@ -10336,6 +10707,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "metric",
@@ -10346,6 +10718,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "target",
@@ -10356,9 +10729,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ObjectMetricStatus",
@@ -10372,6 +10747,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "describedObject",
@@ -10382,6 +10758,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "metric",
@@ -10392,9 +10769,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.PodsMetricSource",
@@ -10408,6 +10787,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "target",
@@ -10418,9 +10798,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.PodsMetricStatus",
@@ -10434,6 +10816,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "metric",
@@ -10444,9 +10827,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ResourceMetricSource",
@@ -10460,6 +10845,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "target",
@@ -10470,9 +10856,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.autoscaling.v2.ResourceMetricStatus",
@@ -10486,6 +10874,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "name",
@@ -10496,9 +10885,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.CronJob",
@@ -10512,6 +10903,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -10522,6 +10914,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -10532,6 +10925,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -10542,6 +10936,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -10552,9 +10947,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("batch", "v1", "CronJob")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.CronJobList",
@@ -10568,6 +10965,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -10578,6 +10976,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -10588,6 +10987,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -10598,9 +10998,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("batch", "v1", "CronJobList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.CronJobSpec",
@@ -10614,6 +11016,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "failedJobsHistoryLimit",
@@ -10624,6 +11027,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "jobTemplate",
@@ -10634,6 +11038,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "schedule",
@@ -10644,6 +11049,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "startingDeadlineSeconds",
@@ -10654,6 +11060,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "successfulJobsHistoryLimit",
@@ -10664,6 +11071,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "suspend",
@@ -10674,6 +11082,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "timeZone",
@@ -10684,9 +11093,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.CronJobStatus",
@@ -10700,6 +11111,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastScheduleTime",
@@ -10710,6 +11122,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastSuccessfulTime",
@@ -10720,9 +11133,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.Job",
@@ -10736,6 +11151,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -10746,6 +11162,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -10756,6 +11173,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -10766,6 +11184,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -10776,9 +11195,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("batch", "v1", "Job")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.JobCondition",
@@ -10792,6 +11213,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastTransitionTime",
@@ -10802,6 +11224,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -10812,6 +11235,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -10822,6 +11246,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -10832,6 +11257,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -10842,9 +11268,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.JobList",
@@ -10858,6 +11286,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -10868,6 +11297,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -10878,6 +11308,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -10888,9 +11319,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("batch", "v1", "JobList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.JobSpec",
@@ -10904,6 +11337,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "backoffLimit",
@@ -10914,6 +11348,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "backoffLimitPerIndex",
@@ -10924,6 +11359,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "completionMode",
@@ -10934,6 +11370,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "completions",
@@ -10944,6 +11381,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "managedBy",
@@ -10954,6 +11392,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "manualSelector",
@@ -10964,6 +11403,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "maxFailedIndexes",
@@ -10974,6 +11414,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "parallelism",
@@ -10984,6 +11425,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podFailurePolicy",
@@ -10994,6 +11436,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podReplacementPolicy",
@@ -11004,6 +11447,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -11014,6 +11458,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "successPolicy",
@@ -11024,6 +11469,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "suspend",
@@ -11034,6 +11480,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "template",
@@ -11044,6 +11491,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "ttlSecondsAfterFinished",
@@ -11054,9 +11502,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.JobStatus",
@@ -11070,6 +11520,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "completedIndexes",
@@ -11080,6 +11531,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "completionTime",
@@ -11090,6 +11542,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -11100,6 +11553,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "failed",
@@ -11110,6 +11564,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "failedIndexes",
@@ -11120,6 +11575,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ready",
@@ -11130,6 +11586,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "startTime",
@@ -11140,6 +11597,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "succeeded",
@@ -11150,6 +11608,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminating",
@@ -11160,6 +11619,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uncountedTerminatedPods",
@@ -11170,9 +11630,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.JobTemplateSpec",
@@ -11186,6 +11648,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -11196,9 +11659,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.PodFailurePolicy",
@@ -11212,9 +11677,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement",
@@ -11228,6 +11695,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "operator",
@@ -11238,6 +11706,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "values",
@@ -11248,9 +11717,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern",
@@ -11264,6 +11735,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -11274,9 +11746,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.PodFailurePolicyRule",
@@ -11290,6 +11764,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "onExitCodes",
@@ -11300,6 +11775,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "onPodConditions",
@@ -11310,9 +11786,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.SuccessPolicy",
@@ -11326,9 +11804,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.SuccessPolicyRule",
@@ -11342,6 +11822,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "succeededIndexes",
@@ -11352,9 +11833,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.batch.v1.UncountedTerminatedPods",
@@ -11368,6 +11851,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "succeeded",
@@ -11378,9 +11862,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.coordination.v1.Lease",
@@ -11394,6 +11880,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -11404,6 +11891,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -11414,6 +11902,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -11424,9 +11913,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("coordination.k8s.io", "v1", "Lease")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.coordination.v1.LeaseList",
@@ -11440,6 +11931,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -11450,6 +11942,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -11460,6 +11953,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -11470,9 +11964,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("coordination.k8s.io", "v1", "LeaseList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.coordination.v1.LeaseSpec",
@@ -11486,6 +11982,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "holderIdentity",
@@ -11496,6 +11993,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "leaseDurationSeconds",
@@ -11506,6 +12004,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "leaseTransitions",
@@ -11516,6 +12015,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "preferredHolder",
@@ -11526,6 +12026,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "renewTime",
@@ -11536,6 +12037,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "strategy",
@@ -11546,9 +12048,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource",
@@ -11562,6 +12066,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "partition",
@@ -11572,6 +12077,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -11582,6 +12088,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeID",
@@ -11592,9 +12099,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Affinity",
@@ -11608,6 +12117,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podAffinity",
@@ -11618,6 +12128,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podAntiAffinity",
@@ -11628,9 +12139,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.AppArmorProfile",
@@ -11644,6 +12157,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -11654,9 +12168,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.AttachedVolume",
@@ -11670,6 +12186,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -11680,9 +12197,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.AzureDiskVolumeSource",
@@ -11696,6 +12215,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"ReadWrite\"",
             },
             Field {
                 name: "diskName",
@@ -11706,6 +12226,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "diskURI",
@@ -11716,6 +12237,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "fsType",
@@ -11726,6 +12248,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"ext4\"",
             },
             Field {
                 name: "kind",
@@ -11736,6 +12259,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"Shared\"",
             },
             Field {
                 name: "readOnly",
@@ -11746,9 +12270,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "false",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.AzureFilePersistentVolumeSource",
@@ -11762,6 +12288,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretName",
@@ -11772,6 +12299,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "secretNamespace",
@@ -11782,6 +12310,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "shareName",
@@ -11792,9 +12321,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.AzureFileVolumeSource",
@@ -11808,6 +12339,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretName",
@@ -11818,6 +12350,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "shareName",
@@ -11828,9 +12361,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.CSIPersistentVolumeSource",
@@ -11844,6 +12379,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "controllerPublishSecretRef",
@@ -11854,6 +12390,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "driver",
@@ -11864,6 +12401,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "fsType",
@@ -11874,6 +12412,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeExpandSecretRef",
@@ -11884,6 +12423,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodePublishSecretRef",
@@ -11894,6 +12434,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeStageSecretRef",
@@ -11904,6 +12445,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -11914,6 +12456,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeAttributes",
@@ -11924,6 +12467,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeHandle",
@@ -11934,9 +12478,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.CSIVolumeSource",
@@ -11950,6 +12496,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "fsType",
@@ -11960,6 +12507,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodePublishSecretRef",
@@ -11970,6 +12518,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -11980,6 +12529,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeAttributes",
@@ -11990,9 +12540,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Capabilities",
@@ -12006,6 +12558,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "drop",
@@ -12016,9 +12569,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.CephFSPersistentVolumeSource",
@@ -12032,6 +12587,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -12042,6 +12598,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -12052,6 +12609,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretFile",
@@ -12062,6 +12620,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -12072,6 +12631,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -12082,9 +12642,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.CephFSVolumeSource",
@@ -12098,6 +12660,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -12108,6 +12671,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -12118,6 +12682,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretFile",
@@ -12128,6 +12693,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -12138,6 +12704,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -12148,9 +12715,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.CinderPersistentVolumeSource",
@@ -12164,6 +12733,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -12174,6 +12744,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -12184,6 +12755,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeID",
@@ -12194,9 +12766,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.CinderVolumeSource",
@@ -12210,6 +12784,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -12220,6 +12795,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -12230,6 +12806,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeID",
@@ -12240,9 +12817,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ClientIPConfig",
@@ -12256,9 +12835,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ClusterTrustBundleProjection",
@@ -12272,6 +12853,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -12282,6 +12864,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "optional",
@@ -12292,6 +12875,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -12302,6 +12886,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "signerName",
@@ -12312,9 +12897,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMap",
@@ -12328,6 +12915,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "binaryData",
@@ -12338,6 +12926,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "data",
@@ -12348,6 +12937,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "immutable",
@@ -12358,6 +12948,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -12368,6 +12959,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -12378,9 +12970,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "ConfigMap")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMapEnvSource",
@@ -12394,6 +12988,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -12404,9 +12999,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMapKeySelector",
@@ -12420,6 +13017,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -12430,6 +13028,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -12440,9 +13039,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMapList",
@@ -12456,6 +13057,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -12466,6 +13068,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -12476,6 +13079,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -12486,9 +13090,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "ConfigMapList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMapNodeConfigSource",
@@ -12502,6 +13108,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -12512,6 +13119,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "namespace",
@@ -12522,6 +13130,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "resourceVersion",
@@ -12532,6 +13141,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -12542,9 +13152,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMapProjection",
@@ -12558,6 +13170,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -12568,6 +13181,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -12578,9 +13192,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ConfigMapVolumeSource",
@@ -12594,6 +13210,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -12604,6 +13221,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -12614,6 +13232,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -12624,9 +13243,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Container",
@@ -12640,6 +13261,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "command",
@@ -12650,6 +13272,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "env",
@@ -12660,6 +13283,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "envFrom",
@@ -12670,6 +13294,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "image",
@@ -12680,6 +13305,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "imagePullPolicy",
@@ -12690,6 +13316,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lifecycle",
@@ -12700,6 +13327,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "livenessProbe",
@@ -12710,6 +13338,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -12720,6 +13349,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "ports",
@@ -12730,6 +13360,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["containerPort", "protocol"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readinessProbe",
@@ -12740,6 +13371,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resizePolicy",
@@ -12750,6 +13382,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -12760,6 +13393,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "restartPolicy",
@@ -12770,6 +13404,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "restartPolicyRules",
@@ -12780,6 +13415,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "securityContext",
@@ -12790,6 +13426,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "startupProbe",
@@ -12800,6 +13437,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "stdin",
@@ -12810,6 +13448,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "stdinOnce",
@@ -12820,6 +13459,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminationMessagePath",
@@ -12830,6 +13470,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminationMessagePolicy",
@@ -12840,6 +13481,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tty",
@@ -12850,6 +13492,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeDevices",
@@ -12860,6 +13503,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["devicePath"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeMounts",
@@ -12870,6 +13514,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["mountPath"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "workingDir",
@@ -12880,9 +13525,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerExtendedResourceRequest",
@@ -12896,6 +13543,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "requestName",
@@ -12906,6 +13554,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "resourceName",
@@ -12916,9 +13565,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerImage",
@@ -12932,6 +13583,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sizeBytes",
@@ -12942,9 +13594,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerPort",
@@ -12958,6 +13612,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "hostIP",
@@ -12968,6 +13623,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostPort",
@@ -12978,6 +13634,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -12988,6 +13645,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "protocol",
@@ -12998,9 +13656,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"TCP\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerResizePolicy",
@@ -13014,6 +13674,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "restartPolicy",
@@ -13024,9 +13685,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerRestartRule",
@@ -13040,6 +13703,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "exitCodes",
@@ -13050,9 +13714,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes",
@@ -13066,6 +13732,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "values",
@@ -13076,9 +13743,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerState",
@@ -13092,6 +13761,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminated",
@@ -13102,6 +13772,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "waiting",
@@ -13112,9 +13783,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerStateRunning",
@@ -13128,9 +13801,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerStateTerminated",
@@ -13144,6 +13819,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "exitCode",
@@ -13154,6 +13830,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "finishedAt",
@@ -13164,6 +13841,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -13174,6 +13852,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -13184,6 +13863,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "signal",
@@ -13194,6 +13874,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "startedAt",
@@ -13204,9 +13885,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerStateWaiting",
@@ -13220,6 +13903,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -13230,9 +13914,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerStatus",
@@ -13246,6 +13932,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "allocatedResourcesStatus",
@@ -13256,6 +13943,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "containerID",
@@ -13266,6 +13954,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "image",
@@ -13276,6 +13965,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "imageID",
@@ -13286,6 +13976,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "lastState",
@@ -13296,6 +13987,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "name",
@@ -13306,6 +13998,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "ready",
@@ -13316,6 +14009,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "false",
             },
             Field {
                 name: "resources",
@@ -13326,6 +14020,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "restartCount",
@@ -13336,6 +14031,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "started",
@@ -13346,6 +14042,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "state",
@@ -13356,6 +14053,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "stopSignal",
@@ -13366,6 +14064,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -13376,6 +14075,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeMounts",
@@ -13386,9 +14086,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["mountPath"],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ContainerUser",
@@ -13402,9 +14104,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.DaemonEndpoint",
@@ -13418,9 +14122,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.DownwardAPIProjection",
@@ -13434,9 +14140,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.DownwardAPIVolumeFile",
@@ -13450,6 +14158,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "mode",
@@ -13460,6 +14169,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -13470,6 +14180,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "resourceFieldRef",
@@ -13480,9 +14191,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.DownwardAPIVolumeSource",
@@ -13496,6 +14209,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -13506,9 +14220,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EmptyDirVolumeSource",
@@ -13522,6 +14238,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sizeLimit",
@@ -13532,9 +14249,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EndpointAddress",
@@ -13548,6 +14267,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ip",
@@ -13558,6 +14278,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "nodeName",
@@ -13568,6 +14289,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "targetRef",
@@ -13578,9 +14300,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.EndpointPort",
@@ -13594,6 +14318,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -13604,6 +14329,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -13614,6 +14340,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "protocol",
@@ -13624,9 +14351,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.EndpointSubset",
@@ -13640,6 +14369,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "notReadyAddresses",
@@ -13650,6 +14380,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ports",
@@ -13660,9 +14391,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Endpoints",
@@ -13676,6 +14409,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -13686,6 +14420,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -13696,6 +14431,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "subsets",
@@ -13706,9 +14442,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("", "v1", "Endpoints")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EndpointsList",
@@ -13722,6 +14460,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -13732,6 +14471,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -13742,6 +14482,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -13752,9 +14493,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "EndpointsList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EnvFromSource",
@@ -13768,6 +14511,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "prefix",
@@ -13778,6 +14522,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -13788,9 +14533,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EnvVar",
@@ -13804,6 +14551,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "value",
@@ -13814,6 +14562,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "valueFrom",
@@ -13824,9 +14573,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EnvVarSource",
@@ -13840,6 +14591,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fieldRef",
@@ -13850,6 +14602,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fileKeyRef",
@@ -13860,6 +14613,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceFieldRef",
@@ -13870,6 +14624,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretKeyRef",
@@ -13880,9 +14635,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EphemeralContainer",
@@ -13896,6 +14653,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "command",
@@ -13906,6 +14664,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "env",
@@ -13916,6 +14675,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "envFrom",
@@ -13926,6 +14686,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "image",
@@ -13936,6 +14697,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "imagePullPolicy",
@@ -13946,6 +14708,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lifecycle",
@@ -13956,6 +14719,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "livenessProbe",
@@ -13966,6 +14730,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -13976,6 +14741,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "ports",
@@ -13986,6 +14752,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["containerPort", "protocol"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readinessProbe",
@@ -13996,6 +14763,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resizePolicy",
@@ -14006,6 +14774,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -14016,6 +14785,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "restartPolicy",
@@ -14026,6 +14796,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "restartPolicyRules",
@@ -14036,6 +14807,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "securityContext",
@@ -14046,6 +14818,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "startupProbe",
@@ -14056,6 +14829,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "stdin",
@@ -14066,6 +14840,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "stdinOnce",
@@ -14076,6 +14851,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "targetContainerName",
@@ -14086,6 +14862,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminationMessagePath",
@@ -14096,6 +14873,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminationMessagePolicy",
@@ -14106,6 +14884,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tty",
@@ -14116,6 +14895,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeDevices",
@@ -14126,6 +14906,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["devicePath"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeMounts",
@@ -14136,6 +14917,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["mountPath"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "workingDir",
@@ -14146,9 +14928,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EphemeralVolumeSource",
@@ -14162,9 +14946,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Event",
@@ -14178,6 +14964,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "apiVersion",
@@ -14188,6 +14975,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "count",
@@ -14198,6 +14986,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "eventTime",
@@ -14208,6 +14997,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "firstTimestamp",
@@ -14218,6 +15008,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "involvedObject",
@@ -14228,6 +15019,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "kind",
@@ -14238,6 +15030,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastTimestamp",
@@ -14248,6 +15041,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -14258,6 +15052,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -14268,6 +15063,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "reason",
@@ -14278,6 +15074,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "related",
@@ -14288,6 +15085,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reportingComponent",
@@ -14298,6 +15096,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "reportingInstance",
@@ -14308,6 +15107,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "series",
@@ -14318,6 +15118,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "source",
@@ -14328,6 +15129,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "type",
@@ -14338,9 +15140,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("", "v1", "Event")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EventList",
@@ -14354,6 +15158,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -14364,6 +15169,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -14374,6 +15180,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -14384,9 +15191,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "EventList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EventSeries",
@@ -14400,6 +15209,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastObservedTime",
@@ -14410,9 +15220,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.EventSource",
@@ -14426,6 +15238,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "host",
@@ -14436,9 +15249,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ExecAction",
@@ -14452,9 +15267,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.FCVolumeSource",
@@ -14468,6 +15285,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lun",
@@ -14478,6 +15296,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -14488,6 +15307,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "targetWWNs",
@@ -14498,6 +15318,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "wwids",
@@ -14508,9 +15329,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.FileKeySelector",
@@ -14524,6 +15347,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -14534,6 +15358,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "false",
             },
             Field {
                 name: "path",
@@ -14544,6 +15369,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "volumeName",
@@ -14554,9 +15380,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.FlexPersistentVolumeSource",
@@ -14570,6 +15398,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "fsType",
@@ -14580,6 +15409,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "options",
@@ -14590,6 +15420,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -14600,6 +15431,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -14610,9 +15442,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.FlexVolumeSource",
@@ -14626,6 +15460,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "fsType",
@@ -14636,6 +15471,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "options",
@@ -14646,6 +15482,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -14656,6 +15493,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -14666,9 +15504,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.FlockerVolumeSource",
@@ -14682,6 +15522,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "datasetUUID",
@@ -14692,9 +15533,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.GCEPersistentDiskVolumeSource",
@@ -14708,6 +15551,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "partition",
@@ -14718,6 +15562,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pdName",
@@ -14728,6 +15573,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -14738,9 +15584,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.GRPCAction",
@@ -14754,6 +15602,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "service",
@@ -14764,9 +15613,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.GitRepoVolumeSource",
@@ -14780,6 +15631,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "repository",
@@ -14790,6 +15642,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "revision",
@@ -14800,9 +15653,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.GlusterfsPersistentVolumeSource",
@@ -14816,6 +15671,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "endpointsNamespace",
@@ -14826,6 +15682,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -14836,6 +15693,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -14846,9 +15704,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.GlusterfsVolumeSource",
@@ -14862,6 +15722,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "path",
@@ -14872,6 +15733,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -14882,9 +15744,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.HTTPGetAction",
@@ -14898,6 +15762,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "httpHeaders",
@@ -14908,6 +15773,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -14918,6 +15784,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -14928,6 +15795,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "scheme",
@@ -14938,9 +15806,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.HTTPHeader",
@@ -14954,6 +15824,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "value",
@@ -14964,9 +15835,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.HostAlias",
@@ -14980,6 +15853,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ip",
@@ -14990,9 +15864,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.HostIP",
@@ -15006,9 +15882,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.HostPathVolumeSource",
@@ -15022,6 +15900,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -15032,9 +15911,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ISCSIPersistentVolumeSource",
@@ -15048,6 +15929,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "chapAuthSession",
@@ -15058,6 +15940,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fsType",
@@ -15068,6 +15951,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "initiatorName",
@@ -15078,6 +15962,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "iqn",
@@ -15088,6 +15973,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "iscsiInterface",
@@ -15098,6 +15984,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"default\"",
             },
             Field {
                 name: "lun",
@@ -15108,6 +15995,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "portals",
@@ -15118,6 +16006,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -15128,6 +16017,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -15138,6 +16028,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "targetPortal",
@@ -15148,9 +16039,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ISCSIVolumeSource",
@@ -15164,6 +16057,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "chapAuthSession",
@@ -15174,6 +16068,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fsType",
@@ -15184,6 +16079,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "initiatorName",
@@ -15194,6 +16090,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "iqn",
@@ -15204,6 +16101,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "iscsiInterface",
@@ -15214,6 +16112,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"default\"",
             },
             Field {
                 name: "lun",
@@ -15224,6 +16123,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "portals",
@@ -15234,6 +16134,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -15244,6 +16145,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -15254,6 +16156,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "targetPortal",
@@ -15264,9 +16167,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ImageVolumeSource",
@@ -15280,6 +16185,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reference",
@@ -15290,9 +16196,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.KeyToPath",
@@ -15306,6 +16214,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "mode",
@@ -15316,6 +16225,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -15326,9 +16236,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Lifecycle",
@@ -15342,6 +16254,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "preStop",
@@ -15352,6 +16265,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "stopSignal",
@@ -15362,9 +16276,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.LifecycleHandler",
@@ -15378,6 +16294,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "httpGet",
@@ -15388,6 +16305,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sleep",
@@ -15398,6 +16316,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tcpSocket",
@@ -15408,9 +16327,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.LinuxContainerUser",
@@ -15424,6 +16345,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "supplementalGroups",
@@ -15434,6 +16356,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -15444,9 +16367,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.LoadBalancerIngress",
@@ -15460,6 +16385,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ip",
@@ -15470,6 +16396,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ipMode",
@@ -15480,6 +16407,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ports",
@@ -15490,9 +16418,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.LoadBalancerStatus",
@@ -15506,9 +16436,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.LocalObjectReference",
@@ -15522,9 +16454,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.LocalVolumeSource",
@@ -15538,6 +16472,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -15548,9 +16483,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ModifyVolumeStatus",
@@ -15564,6 +16501,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "targetVolumeAttributesClassName",
@@ -15574,9 +16512,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NFSVolumeSource",
@@ -15590,6 +16530,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -15600,6 +16541,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "server",
@@ -15610,9 +16552,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Namespace",
@@ -15626,6 +16570,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -15636,6 +16581,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -15646,6 +16592,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -15656,6 +16603,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -15666,9 +16614,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "Namespace")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NamespaceCondition",
@@ -15682,6 +16632,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -15692,6 +16643,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -15702,6 +16654,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -15712,6 +16665,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -15722,9 +16676,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NamespaceList",
@@ -15738,6 +16694,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -15748,6 +16705,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -15758,6 +16716,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -15768,9 +16727,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "NamespaceList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NamespaceSpec",
@@ -15784,9 +16745,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NamespaceStatus",
@@ -15800,6 +16763,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "phase",
@@ -15810,9 +16774,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Node",
@@ -15826,6 +16792,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -15836,6 +16803,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -15846,6 +16814,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -15856,6 +16825,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -15866,9 +16836,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "Node")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeAddress",
@@ -15882,6 +16854,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -15892,9 +16865,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeAffinity",
@@ -15908,6 +16883,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requiredDuringSchedulingIgnoredDuringExecution",
@@ -15918,9 +16894,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeCondition",
@@ -15934,6 +16912,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastTransitionTime",
@@ -15944,6 +16923,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -15954,6 +16934,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -15964,6 +16945,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -15974,6 +16956,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -15984,9 +16967,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeConfigSource",
@@ -16000,9 +16985,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeConfigStatus",
@@ -16016,6 +17003,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "assigned",
@@ -16026,6 +17014,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "error",
@@ -16036,6 +17025,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastKnownGood",
@@ -16046,9 +17036,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeDaemonEndpoints",
@@ -16062,9 +17054,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeFeatures",
@@ -16078,9 +17072,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeList",
@@ -16094,6 +17090,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -16104,6 +17101,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -16114,6 +17112,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -16124,9 +17123,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "NodeList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeRuntimeHandler",
@@ -16140,6 +17141,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -16150,9 +17152,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeRuntimeHandlerFeatures",
@@ -16166,6 +17170,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "userNamespaces",
@@ -16176,9 +17181,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeSelector",
@@ -16192,9 +17199,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeSelectorRequirement",
@@ -16208,6 +17217,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "operator",
@@ -16218,6 +17228,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "values",
@@ -16228,9 +17239,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeSelectorTerm",
@@ -16244,6 +17257,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "matchFields",
@@ -16254,9 +17268,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeSpec",
@@ -16270,6 +17286,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "externalID",
@@ -16280,6 +17297,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podCIDR",
@@ -16290,6 +17308,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podCIDRs",
@@ -16300,6 +17319,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "providerID",
@@ -16310,6 +17330,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "taints",
@@ -16320,6 +17341,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "unschedulable",
@@ -16330,9 +17352,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeStatus",
@@ -16346,6 +17370,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "allocatable",
@@ -16356,6 +17381,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "capacity",
@@ -16366,6 +17392,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -16376,6 +17403,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "config",
@@ -16386,6 +17414,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "daemonEndpoints",
@@ -16396,6 +17425,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "declaredFeatures",
@@ -16406,6 +17436,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "features",
@@ -16416,6 +17447,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "images",
@@ -16426,6 +17458,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeInfo",
@@ -16436,6 +17469,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "phase",
@@ -16446,6 +17480,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runtimeHandlers",
@@ -16456,6 +17491,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumesAttached",
@@ -16466,6 +17502,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumesInUse",
@@ -16476,9 +17513,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeSwapStatus",
@@ -16492,9 +17531,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.NodeSystemInfo",
@@ -16508,6 +17549,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "bootID",
@@ -16518,6 +17560,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "containerRuntimeVersion",
@@ -16528,6 +17571,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "kernelVersion",
@@ -16538,6 +17582,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "kubeProxyVersion",
@@ -16548,6 +17593,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "kubeletVersion",
@@ -16558,6 +17604,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "machineID",
@@ -16568,6 +17615,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "operatingSystem",
@@ -16578,6 +17626,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "osImage",
@@ -16588,6 +17637,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "swap",
@@ -16598,6 +17648,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "systemUUID",
@@ -16608,9 +17659,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ObjectFieldSelector",
@@ -16624,6 +17677,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fieldPath",
@@ -16634,9 +17688,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.ObjectReference",
@@ -16650,6 +17706,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fieldPath",
@@ -16660,6 +17717,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -16670,6 +17728,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -16680,6 +17739,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespace",
@@ -16690,6 +17750,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceVersion",
@@ -16700,6 +17761,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -16710,9 +17772,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolume",
@@ -16726,6 +17790,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -16736,6 +17801,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -16746,6 +17812,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -16756,6 +17823,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -16766,9 +17834,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "PersistentVolume")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaim",
@@ -16782,6 +17852,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -16792,6 +17863,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -16802,6 +17874,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -16812,6 +17885,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -16822,9 +17896,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "PersistentVolumeClaim")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaimCondition",
@@ -16838,6 +17914,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastTransitionTime",
@@ -16848,6 +17925,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -16858,6 +17936,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -16868,6 +17947,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -16878,6 +17958,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -16888,9 +17969,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaimList",
@@ -16904,6 +17987,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -16914,6 +17998,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -16924,6 +18009,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -16934,9 +18020,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "PersistentVolumeClaimList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaimSpec",
@@ -16950,6 +18038,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "dataSource",
@@ -16960,6 +18049,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "dataSourceRef",
@@ -16970,6 +18060,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -16980,6 +18071,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "selector",
@@ -16990,6 +18082,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storageClassName",
@@ -17000,6 +18093,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeAttributesClassName",
@@ -17010,6 +18104,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeMode",
@@ -17020,6 +18115,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeName",
@@ -17030,9 +18126,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaimStatus",
@@ -17046,6 +18144,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "allocatedResourceStatuses",
@@ -17056,6 +18155,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "granular",
+                default: "",
             },
             Field {
                 name: "allocatedResources",
@@ -17066,6 +18166,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "capacity",
@@ -17076,6 +18177,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -17086,6 +18188,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentVolumeAttributesClassName",
@@ -17096,6 +18199,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "modifyVolumeStatus",
@@ -17106,6 +18210,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "phase",
@@ -17116,9 +18221,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaimTemplate",
@@ -17132,6 +18239,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -17142,9 +18250,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource",
@@ -17158,6 +18268,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -17168,9 +18279,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeList",
@@ -17184,6 +18297,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -17194,6 +18308,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -17204,6 +18319,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -17214,9 +18330,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "PersistentVolumeList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeSpec",
@@ -17230,6 +18348,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "awsElasticBlockStore",
@@ -17240,6 +18359,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "azureDisk",
@@ -17250,6 +18370,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "azureFile",
@@ -17260,6 +18381,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "capacity",
@@ -17270,6 +18392,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "cephfs",
@@ -17280,6 +18403,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "cinder",
@@ -17290,6 +18414,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "claimRef",
@@ -17300,6 +18425,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "granular",
+                default: "",
             },
             Field {
                 name: "csi",
@@ -17310,6 +18436,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fc",
@@ -17320,6 +18447,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "flexVolume",
@@ -17330,6 +18458,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "flocker",
@@ -17340,6 +18469,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "gcePersistentDisk",
@@ -17350,6 +18480,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "glusterfs",
@@ -17360,6 +18491,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostPath",
@@ -17370,6 +18502,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "iscsi",
@@ -17380,6 +18513,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "local",
@@ -17390,6 +18524,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "mountOptions",
@@ -17400,6 +18535,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nfs",
@@ -17410,6 +18546,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeAffinity",
@@ -17420,6 +18557,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "persistentVolumeReclaimPolicy",
@@ -17430,6 +18568,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "photonPersistentDisk",
@@ -17440,6 +18579,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "portworxVolume",
@@ -17450,6 +18590,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "quobyte",
@@ -17460,6 +18601,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "rbd",
@@ -17470,6 +18612,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "scaleIO",
@@ -17480,6 +18623,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storageClassName",
@@ -17490,6 +18634,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storageos",
@@ -17500,6 +18645,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeAttributesClassName",
@@ -17510,6 +18656,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeMode",
@@ -17520,6 +18667,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "vsphereVolume",
@@ -17530,9 +18678,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PersistentVolumeStatus",
@@ -17546,6 +18696,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -17556,6 +18707,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "phase",
@@ -17566,6 +18718,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -17576,9 +18729,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource",
@@ -17592,6 +18747,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pdID",
@@ -17602,9 +18758,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Pod",
@@ -17618,6 +18776,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -17628,6 +18787,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -17638,6 +18798,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -17648,6 +18809,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -17658,9 +18820,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "Pod")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodAffinity",
@@ -17674,6 +18838,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requiredDuringSchedulingIgnoredDuringExecution",
@@ -17684,9 +18849,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodAffinityTerm",
@@ -17700,6 +18867,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "matchLabelKeys",
@@ -17710,6 +18878,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "mismatchLabelKeys",
@@ -17720,6 +18889,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespaceSelector",
@@ -17730,6 +18900,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespaces",
@@ -17740,6 +18911,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "topologyKey",
@@ -17750,9 +18922,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodAntiAffinity",
@@ -17766,6 +18940,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requiredDuringSchedulingIgnoredDuringExecution",
@@ -17776,9 +18951,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodCertificateProjection",
@@ -17792,6 +18969,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "credentialBundlePath",
@@ -17802,6 +18980,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "keyPath",
@@ -17812,6 +18991,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "keyType",
@@ -17822,6 +19002,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "maxExpirationSeconds",
@@ -17832,6 +19013,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "signerName",
@@ -17842,6 +19024,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "userAnnotations",
@@ -17852,9 +19035,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodCondition",
@@ -17868,6 +19053,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "lastTransitionTime",
@@ -17878,6 +19064,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -17888,6 +19075,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -17898,6 +19086,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -17908,6 +19097,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -17918,6 +19108,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -17928,9 +19119,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodDNSConfig",
@@ -17944,6 +19137,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "options",
@@ -17954,6 +19148,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "searches",
@@ -17964,9 +19159,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodDNSConfigOption",
@@ -17980,6 +19177,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "value",
@@ -17990,9 +19188,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodExtendedResourceClaimStatus",
@@ -18006,6 +19206,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceClaimName",
@@ -18016,9 +19217,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodIP",
@@ -18032,9 +19235,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodList",
@@ -18048,6 +19253,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -18058,6 +19264,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -18068,6 +19275,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -18078,9 +19286,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "PodList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodOS",
@@ -18094,9 +19304,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodReadinessGate",
@@ -18110,9 +19322,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodResourceClaim",
@@ -18126,6 +19340,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "resourceClaimName",
@@ -18136,6 +19351,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceClaimTemplateName",
@@ -18146,9 +19362,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodResourceClaimStatus",
@@ -18162,6 +19380,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "resourceClaimName",
@@ -18172,9 +19391,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodSchedulingGate",
@@ -18188,9 +19409,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodSecurityContext",
@@ -18204,6 +19427,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fsGroup",
@@ -18214,6 +19438,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fsGroupChangePolicy",
@@ -18224,6 +19449,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsGroup",
@@ -18234,6 +19460,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsNonRoot",
@@ -18244,6 +19471,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsUser",
@@ -18254,6 +19482,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "seLinuxChangePolicy",
@@ -18264,6 +19493,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "seLinuxOptions",
@@ -18274,6 +19504,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "seccompProfile",
@@ -18284,6 +19515,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "supplementalGroups",
@@ -18294,6 +19526,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "supplementalGroupsPolicy",
@@ -18304,6 +19537,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sysctls",
@@ -18314,6 +19548,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "windowsOptions",
@@ -18324,9 +19559,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodSpec",
@@ -18340,6 +19577,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "affinity",
@@ -18350,6 +19588,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "automountServiceAccountToken",
@@ -18360,6 +19599,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "containers",
@@ -18370,6 +19610,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "dnsConfig",
@@ -18380,6 +19621,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "dnsPolicy",
@@ -18390,6 +19632,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "enableServiceLinks",
@@ -18400,6 +19643,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ephemeralContainers",
@@ -18410,6 +19654,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostAliases",
@@ -18420,6 +19665,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["ip"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostIPC",
@@ -18430,6 +19676,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostNetwork",
@@ -18440,6 +19687,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostPID",
@@ -18450,6 +19698,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostUsers",
@@ -18460,6 +19709,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostname",
@@ -18470,6 +19720,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostnameOverride",
@@ -18480,6 +19731,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "imagePullSecrets",
@@ -18490,6 +19742,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "initContainers",
@@ -18500,6 +19753,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeName",
@@ -18510,6 +19764,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeSelector",
@@ -18520,6 +19775,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "atomic",
+                default: "",
             },
             Field {
                 name: "os",
@@ -18530,6 +19786,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "overhead",
@@ -18540,6 +19797,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "preemptionPolicy",
@@ -18550,6 +19808,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "priority",
@@ -18560,6 +19819,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "priorityClassName",
@@ -18570,6 +19830,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readinessGates",
@@ -18580,6 +19841,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceClaims",
@@ -18590,6 +19852,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -18600,6 +19863,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "restartPolicy",
@@ -18610,6 +19874,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runtimeClassName",
@@ -18620,6 +19885,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "schedulerName",
@@ -18630,6 +19896,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "schedulingGates",
@@ -18640,6 +19907,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "securityContext",
@@ -18650,6 +19918,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "serviceAccount",
@@ -18660,6 +19929,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "serviceAccountName",
@@ -18670,6 +19940,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "setHostnameAsFQDN",
@@ -18680,6 +19951,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "shareProcessNamespace",
@@ -18690,6 +19962,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "subdomain",
@@ -18700,6 +19973,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminationGracePeriodSeconds",
@@ -18710,6 +19984,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tolerations",
@@ -18720,6 +19995,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "topologySpreadConstraints",
@@ -18730,6 +20006,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["topologyKey", "whenUnsatisfiable"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumes",
@@ -18740,6 +20017,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "workloadRef",
@@ -18750,9 +20028,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodStatus",
@@ -18766,6 +20046,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -18776,6 +20057,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "containerStatuses",
@@ -18786,6 +20068,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ephemeralContainerStatuses",
@@ -18796,6 +20079,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "extendedResourceClaimStatus",
@@ -18806,6 +20090,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostIP",
@@ -18816,6 +20101,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostIPs",
@@ -18826,6 +20112,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "initContainerStatuses",
@@ -18836,6 +20123,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -18846,6 +20134,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nominatedNodeName",
@@ -18856,6 +20145,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "observedGeneration",
@@ -18866,6 +20156,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "phase",
@@ -18876,6 +20167,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podIP",
@@ -18886,6 +20178,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podIPs",
@@ -18896,6 +20189,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["ip"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "qosClass",
@@ -18906,6 +20200,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -18916,6 +20211,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resize",
@@ -18926,6 +20222,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceClaimStatuses",
@@ -18936,6 +20233,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -18946,6 +20244,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "startTime",
@@ -18956,9 +20255,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PodTemplateSpec",
@@ -18972,6 +20273,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -18982,9 +20284,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PortStatus",
@@ -18998,6 +20302,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -19008,6 +20313,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "protocol",
@@ -19018,9 +20324,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PortworxVolumeSource",
@@ -19034,6 +20342,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -19044,6 +20353,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeID",
@@ -19054,9 +20364,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.PreferredSchedulingTerm",
@@ -19070,6 +20382,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "weight",
@@ -19080,9 +20393,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Probe",
@@ -19096,6 +20411,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "failureThreshold",
@@ -19106,6 +20422,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "grpc",
@@ -19116,6 +20433,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "httpGet",
@@ -19126,6 +20444,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "initialDelaySeconds",
@@ -19136,6 +20455,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "periodSeconds",
@@ -19146,6 +20466,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "successThreshold",
@@ -19156,6 +20477,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tcpSocket",
@@ -19166,6 +20488,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminationGracePeriodSeconds",
@@ -19176,6 +20499,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "timeoutSeconds",
@@ -19186,9 +20510,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ProjectedVolumeSource",
@@ -19202,6 +20528,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sources",
@@ -19212,9 +20539,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.QuobyteVolumeSource",
@@ -19228,6 +20557,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -19238,6 +20568,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "registry",
@@ -19248,6 +20579,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "tenant",
@@ -19258,6 +20590,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -19268,6 +20601,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volume",
@@ -19278,9 +20612,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.RBDPersistentVolumeSource",
@@ -19294,6 +20630,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "image",
@@ -19304,6 +20641,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "keyring",
@@ -19314,6 +20652,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"/etc/ceph/keyring\"",
             },
             Field {
                 name: "monitors",
@@ -19324,6 +20663,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pool",
@@ -19334,6 +20674,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"rbd\"",
             },
             Field {
                 name: "readOnly",
@@ -19344,6 +20685,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -19354,6 +20696,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -19364,9 +20707,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"admin\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.RBDVolumeSource",
@@ -19380,6 +20725,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "image",
@@ -19390,6 +20736,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "keyring",
@@ -19400,6 +20747,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"/etc/ceph/keyring\"",
             },
             Field {
                 name: "monitors",
@@ -19410,6 +20758,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pool",
@@ -19420,6 +20769,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"rbd\"",
             },
             Field {
                 name: "readOnly",
@@ -19430,6 +20780,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -19440,6 +20791,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -19450,9 +20802,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"admin\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ResourceClaim",
@@ -19466,6 +20820,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "request",
@@ -19476,9 +20831,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ResourceFieldSelector",
@@ -19492,6 +20849,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "divisor",
@@ -19502,6 +20860,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resource",
@@ -19512,9 +20871,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.ResourceHealth",
@@ -19528,6 +20889,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceID",
@@ -19538,9 +20900,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ResourceRequirements",
@@ -19554,6 +20918,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "limits",
@@ -19564,6 +20929,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requests",
@@ -19574,9 +20940,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ResourceStatus",
@@ -19590,6 +20958,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "resources",
@@ -19600,9 +20969,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["resourceID"],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SELinuxOptions",
@@ -19616,6 +20987,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "role",
@@ -19626,6 +20998,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -19636,6 +21009,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "user",
@@ -19646,9 +21020,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ScaleIOPersistentVolumeSource",
@@ -19662,6 +21038,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"xfs\"",
             },
             Field {
                 name: "gateway",
@@ -19672,6 +21049,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "protectionDomain",
@@ -19682,6 +21060,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -19692,6 +21071,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -19702,6 +21082,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sslEnabled",
@@ -19712,6 +21093,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storageMode",
@@ -19722,6 +21104,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"ThinProvisioned\"",
             },
             Field {
                 name: "storagePool",
@@ -19732,6 +21115,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "system",
@@ -19742,6 +21126,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "volumeName",
@@ -19752,9 +21137,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ScaleIOVolumeSource",
@@ -19768,6 +21155,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"xfs\"",
             },
             Field {
                 name: "gateway",
@@ -19778,6 +21166,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "protectionDomain",
@@ -19788,6 +21177,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -19798,6 +21188,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -19808,6 +21199,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sslEnabled",
@@ -19818,6 +21210,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storageMode",
@@ -19828,6 +21221,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"ThinProvisioned\"",
             },
             Field {
                 name: "storagePool",
@@ -19838,6 +21232,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "system",
@@ -19848,6 +21243,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "volumeName",
@@ -19858,9 +21254,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SeccompProfile",
@@ -19874,6 +21272,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -19884,9 +21283,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Secret",
@@ -19900,6 +21301,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "data",
@@ -19910,6 +21312,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "immutable",
@@ -19920,6 +21323,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -19930,6 +21334,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -19940,6 +21345,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "stringData",
@@ -19950,6 +21356,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -19960,9 +21367,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("", "v1", "Secret")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecretEnvSource",
@@ -19976,6 +21385,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -19986,9 +21396,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecretKeySelector",
@@ -20002,6 +21414,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -20012,6 +21425,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -20022,9 +21436,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecretList",
@@ -20038,6 +21454,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -20048,6 +21465,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -20058,6 +21476,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -20068,9 +21487,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "SecretList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecretProjection",
@@ -20084,6 +21505,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -20094,6 +21516,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "optional",
@@ -20104,9 +21527,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecretReference",
@@ -20120,6 +21545,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespace",
@@ -20130,9 +21556,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecretVolumeSource",
@@ -20146,6 +21574,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -20156,6 +21585,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "optional",
@@ -20166,6 +21596,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretName",
@@ -20176,9 +21607,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SecurityContext",
@@ -20192,6 +21625,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "appArmorProfile",
@@ -20202,6 +21636,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "capabilities",
@@ -20212,6 +21647,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "privileged",
@@ -20222,6 +21658,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "procMount",
@@ -20232,6 +21669,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnlyRootFilesystem",
@@ -20242,6 +21680,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsGroup",
@@ -20252,6 +21691,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsNonRoot",
@@ -20262,6 +21702,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsUser",
@@ -20272,6 +21713,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "seLinuxOptions",
@@ -20282,6 +21724,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "seccompProfile",
@@ -20292,6 +21735,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "windowsOptions",
@@ -20302,9 +21746,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Service",
@@ -20318,6 +21764,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -20328,6 +21775,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -20338,6 +21786,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -20348,6 +21797,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -20358,9 +21808,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "Service")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServiceAccount",
@@ -20374,6 +21826,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "automountServiceAccountToken",
@@ -20384,6 +21837,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "imagePullSecrets",
@@ -20394,6 +21848,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -20404,6 +21859,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -20414,6 +21870,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "secrets",
@@ -20424,9 +21881,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["name"],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("", "v1", "ServiceAccount")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServiceAccountList",
@@ -20440,6 +21899,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -20450,6 +21910,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -20460,6 +21921,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -20470,9 +21932,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "ServiceAccountList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServiceAccountTokenProjection",
@@ -20486,6 +21950,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "expirationSeconds",
@@ -20496,6 +21961,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "path",
@@ -20506,9 +21972,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServiceList",
@@ -20522,6 +21990,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -20532,6 +22001,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -20542,6 +22012,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -20552,9 +22023,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("", "v1", "ServiceList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServicePort",
@@ -20568,6 +22041,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -20578,6 +22052,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodePort",
@@ -20588,6 +22063,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -20598,6 +22074,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "protocol",
@@ -20608,6 +22085,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"TCP\"",
             },
             Field {
                 name: "targetPort",
@@ -20618,9 +22096,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServiceSpec",
@@ -20634,6 +22114,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "clusterIP",
@@ -20644,6 +22125,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "clusterIPs",
@@ -20654,6 +22136,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "externalIPs",
@@ -20664,6 +22147,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "externalName",
@@ -20674,6 +22158,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "externalTrafficPolicy",
@@ -20684,6 +22169,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "healthCheckNodePort",
@@ -20694,6 +22180,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "internalTrafficPolicy",
@@ -20704,6 +22191,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ipFamilies",
@@ -20714,6 +22202,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ipFamilyPolicy",
@@ -20724,6 +22213,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "loadBalancerClass",
@@ -20734,6 +22224,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "loadBalancerIP",
@@ -20744,6 +22235,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "loadBalancerSourceRanges",
@@ -20754,6 +22246,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ports",
@@ -20764,6 +22257,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["port", "protocol"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "publishNotReadyAddresses",
@@ -20774,6 +22268,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -20784,6 +22279,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "atomic",
+                default: "",
             },
             Field {
                 name: "sessionAffinity",
@@ -20794,6 +22290,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "sessionAffinityConfig",
@@ -20804,6 +22301,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "trafficDistribution",
@@ -20814,6 +22312,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -20824,9 +22323,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.ServiceStatus",
@@ -20840,6 +22341,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "loadBalancer",
@@ -20850,9 +22352,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SessionAffinityConfig",
@@ -20866,9 +22370,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.SleepAction",
@@ -20882,9 +22388,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.StorageOSPersistentVolumeSource",
@@ -20898,6 +22406,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -20908,6 +22417,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -20918,6 +22428,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeName",
@@ -20928,6 +22439,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeNamespace",
@@ -20938,9 +22450,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.StorageOSVolumeSource",
@@ -20954,6 +22468,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "readOnly",
@@ -20964,6 +22479,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretRef",
@@ -20974,6 +22490,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeName",
@@ -20984,6 +22501,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeNamespace",
@@ -20994,9 +22512,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Sysctl",
@@ -21010,6 +22530,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "value",
@@ -21020,9 +22541,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.TCPSocketAction",
@@ -21036,6 +22559,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -21046,9 +22570,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Taint",
@@ -21062,6 +22588,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "key",
@@ -21072,6 +22599,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "timeAdded",
@@ -21082,6 +22610,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "value",
@@ -21092,9 +22621,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Toleration",
@@ -21108,6 +22639,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "key",
@@ -21118,6 +22650,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "operator",
@@ -21128,6 +22661,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tolerationSeconds",
@@ -21138,6 +22672,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "value",
@@ -21148,9 +22683,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.TopologySelectorLabelRequirement",
@@ -21164,6 +22701,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "values",
@@ -21174,9 +22712,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.TopologySelectorTerm",
@@ -21190,9 +22730,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.TopologySpreadConstraint",
@@ -21206,6 +22748,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "matchLabelKeys",
@@ -21216,6 +22759,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "maxSkew",
@@ -21226,6 +22770,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "minDomains",
@@ -21236,6 +22781,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeAffinityPolicy",
@@ -21246,6 +22792,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeTaintsPolicy",
@@ -21256,6 +22803,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "topologyKey",
@@ -21266,6 +22814,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "whenUnsatisfiable",
@@ -21276,9 +22825,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.TypedLocalObjectReference",
@@ -21292,6 +22843,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -21302,6 +22854,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -21312,9 +22865,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.core.v1.TypedObjectReference",
@@ -21328,6 +22883,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -21338,6 +22894,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -21348,6 +22905,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "namespace",
@@ -21358,9 +22916,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.Volume",
@@ -21374,6 +22934,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "azureDisk",
@@ -21384,6 +22945,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "azureFile",
@@ -21394,6 +22956,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "cephfs",
@@ -21404,6 +22967,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "cinder",
@@ -21414,6 +22978,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "configMap",
@@ -21424,6 +22989,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "csi",
@@ -21434,6 +23000,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "downwardAPI",
@@ -21444,6 +23011,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "emptyDir",
@@ -21454,6 +23022,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ephemeral",
@@ -21464,6 +23033,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fc",
@@ -21474,6 +23044,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "flexVolume",
@@ -21484,6 +23055,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "flocker",
@@ -21494,6 +23066,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "gcePersistentDisk",
@@ -21504,6 +23077,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "gitRepo",
@@ -21514,6 +23088,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "glusterfs",
@@ -21524,6 +23099,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostPath",
@@ -21534,6 +23110,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "image",
@@ -21544,6 +23121,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "iscsi",
@@ -21554,6 +23132,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -21564,6 +23143,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "nfs",
@@ -21574,6 +23154,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "persistentVolumeClaim",
@@ -21584,6 +23165,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "photonPersistentDisk",
@@ -21594,6 +23176,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "portworxVolume",
@@ -21604,6 +23187,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "projected",
@@ -21614,6 +23198,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "quobyte",
@@ -21624,6 +23209,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "rbd",
@@ -21634,6 +23220,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "scaleIO",
@@ -21644,6 +23231,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secret",
@@ -21654,6 +23242,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storageos",
@@ -21664,6 +23253,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "vsphereVolume",
@@ -21674,9 +23264,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VolumeDevice",
@@ -21690,6 +23282,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -21700,9 +23293,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VolumeMount",
@@ -21716,6 +23311,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "mountPropagation",
@@ -21726,6 +23322,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -21736,6 +23333,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -21746,6 +23344,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "recursiveReadOnly",
@@ -21756,6 +23355,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "subPath",
@@ -21766,6 +23366,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "subPathExpr",
@@ -21776,9 +23377,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VolumeMountStatus",
@@ -21792,6 +23395,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -21802,6 +23406,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "readOnly",
@@ -21812,6 +23417,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "recursiveReadOnly",
@@ -21822,9 +23428,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VolumeNodeAffinity",
@@ -21838,9 +23446,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VolumeProjection",
@@ -21854,6 +23464,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "configMap",
@@ -21864,6 +23475,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "downwardAPI",
@@ -21874,6 +23486,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podCertificate",
@@ -21884,6 +23497,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secret",
@@ -21894,6 +23508,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "serviceAccountToken",
@@ -21904,9 +23519,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VolumeResourceRequirements",
@@ -21920,6 +23537,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "requests",
@@ -21930,9 +23548,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource",
@@ -21946,6 +23566,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storagePolicyID",
@@ -21956,6 +23577,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "storagePolicyName",
@@ -21966,6 +23588,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumePath",
@@ -21976,9 +23599,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.WeightedPodAffinityTerm",
@@ -21992,6 +23617,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "weight",
@@ -22002,9 +23628,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.WindowsSecurityContextOptions",
@@ -22018,6 +23646,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "gmsaCredentialSpecName",
@@ -22028,6 +23657,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostProcess",
@@ -22038,6 +23668,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "runAsUserName",
@@ -22048,9 +23679,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.core.v1.WorkloadReference",
@@ -22064,6 +23697,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "podGroup",
@@ -22074,6 +23708,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "podGroupReplicaKey",
@@ -22084,9 +23719,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.Endpoint",
@@ -22100,6 +23737,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "conditions",
@@ -22110,6 +23748,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "deprecatedTopology",
@@ -22120,6 +23759,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hints",
@@ -22130,6 +23770,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "hostname",
@@ -22140,6 +23781,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nodeName",
@@ -22150,6 +23792,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "targetRef",
@@ -22160,6 +23803,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "zone",
@@ -22170,9 +23814,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.EndpointConditions",
@@ -22186,6 +23832,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "serving",
@@ -22196,6 +23843,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "terminating",
@@ -22206,9 +23854,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.EndpointHints",
@@ -22222,6 +23872,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "forZones",
@@ -22232,9 +23883,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.EndpointPort",
@@ -22248,6 +23901,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -22258,6 +23912,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -22268,6 +23923,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "protocol",
@@ -22278,9 +23934,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.EndpointSlice",
@@ -22294,6 +23952,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "apiVersion",
@@ -22304,6 +23963,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "endpoints",
@@ -22314,6 +23974,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -22324,6 +23985,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -22334,6 +23996,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "ports",
@@ -22344,9 +24007,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("discovery.k8s.io", "v1", "EndpointSlice")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.EndpointSliceList",
@@ -22360,6 +24025,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -22370,6 +24036,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -22380,6 +24047,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -22390,9 +24058,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("discovery.k8s.io", "v1", "EndpointSliceList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.ForNode",
@@ -22406,9 +24076,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.discovery.v1.ForZone",
@@ -22422,9 +24094,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.events.v1.Event",
@@ -22438,6 +24112,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "apiVersion",
@@ -22448,6 +24123,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "deprecatedCount",
@@ -22458,6 +24134,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "deprecatedFirstTimestamp",
@@ -22468,6 +24145,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "deprecatedLastTimestamp",
@@ -22478,6 +24156,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "deprecatedSource",
@@ -22488,6 +24167,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "eventTime",
@@ -22498,6 +24178,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -22508,6 +24189,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -22518,6 +24200,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "note",
@@ -22528,6 +24211,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -22538,6 +24222,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "regarding",
@@ -22548,6 +24233,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "related",
@@ -22558,6 +24244,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reportingController",
@@ -22568,6 +24255,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reportingInstance",
@@ -22578,6 +24266,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "series",
@@ -22588,6 +24277,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -22598,9 +24288,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("events.k8s.io", "v1", "Event")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.events.v1.EventList",
@@ -22614,6 +24306,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -22624,6 +24317,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -22634,6 +24328,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -22644,9 +24339,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("events.k8s.io", "v1", "EventList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.events.v1.EventSeries",
@@ -22660,6 +24357,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "lastObservedTime",
@@ -22670,9 +24368,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.HTTPIngressPath",
@@ -22686,6 +24386,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "path",
@@ -22696,6 +24397,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "pathType",
@@ -22706,9 +24408,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.HTTPIngressRuleValue",
@@ -22722,9 +24426,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IPBlock",
@@ -22738,6 +24444,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "except",
@@ -22748,9 +24455,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.Ingress",
@@ -22764,6 +24473,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -22774,6 +24484,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -22784,6 +24495,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -22794,6 +24506,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -22804,9 +24517,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("networking.k8s.io", "v1", "Ingress")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressBackend",
@@ -22820,6 +24535,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "service",
@@ -22830,9 +24546,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressList",
@@ -22846,6 +24564,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -22856,6 +24575,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -22866,6 +24586,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -22876,9 +24597,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("networking.k8s.io", "v1", "IngressList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressLoadBalancerIngress",
@@ -22892,6 +24615,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ip",
@@ -22902,6 +24626,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ports",
@@ -22912,9 +24637,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressLoadBalancerStatus",
@@ -22928,9 +24655,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressPortStatus",
@@ -22944,6 +24673,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -22954,6 +24684,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "protocol",
@@ -22964,9 +24695,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressRule",
@@ -22980,6 +24713,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "http",
@@ -22990,9 +24724,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressServiceBackend",
@@ -23006,6 +24742,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "port",
@@ -23016,9 +24753,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressSpec",
@@ -23032,6 +24771,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ingressClassName",
@@ -23042,6 +24782,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "rules",
@@ -23052,6 +24793,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "tls",
@@ -23062,9 +24804,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressStatus",
@@ -23078,9 +24822,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.IngressTLS",
@@ -23094,6 +24840,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "secretName",
@@ -23104,9 +24851,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicy",
@@ -23120,6 +24869,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23130,6 +24880,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23140,6 +24891,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -23150,9 +24902,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("networking.k8s.io", "v1", "NetworkPolicy")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicyEgressRule",
@@ -23166,6 +24920,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "to",
@@ -23176,9 +24931,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicyIngressRule",
@@ -23192,6 +24949,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ports",
@@ -23202,9 +24960,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicyList",
@@ -23218,6 +24978,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -23228,6 +24989,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23238,6 +25000,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23248,9 +25011,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("networking.k8s.io", "v1", "NetworkPolicyList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicyPeer",
@@ -23264,6 +25029,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespaceSelector",
@@ -23274,6 +25040,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podSelector",
@@ -23284,9 +25051,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicyPort",
@@ -23300,6 +25069,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "port",
@@ -23310,6 +25080,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "protocol",
@@ -23320,9 +25091,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.NetworkPolicySpec",
@@ -23336,6 +25109,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ingress",
@@ -23346,6 +25120,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "podSelector",
@@ -23356,6 +25131,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "policyTypes",
@@ -23366,9 +25142,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.networking.v1.ServiceBackendPort",
@@ -23382,6 +25160,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "number",
@@ -23392,9 +25171,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.policy.v1.PodDisruptionBudget",
@@ -23408,6 +25189,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23418,6 +25200,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23428,6 +25211,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "spec",
@@ -23438,6 +25222,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "status",
@@ -23448,9 +25233,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("policy", "v1", "PodDisruptionBudget")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.policy.v1.PodDisruptionBudgetList",
@@ -23464,6 +25251,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -23474,6 +25262,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23484,6 +25273,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23494,9 +25284,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("policy", "v1", "PodDisruptionBudgetList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
@@ -23510,6 +25302,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "minAvailable",
@@ -23520,6 +25313,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selector",
@@ -23530,6 +25324,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "unhealthyPodEvictionPolicy",
@@ -23540,9 +25335,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
@@ -23556,6 +25353,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["type"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "currentHealthy",
@@ -23566,6 +25364,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "desiredHealthy",
@@ -23576,6 +25375,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "disruptedPods",
@@ -23586,6 +25386,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "disruptionsAllowed",
@@ -23596,6 +25397,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "expectedPods",
@@ -23606,6 +25408,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "0",
             },
             Field {
                 name: "observedGeneration",
@@ -23616,9 +25419,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.AggregationRule",
@@ -23632,9 +25437,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.ClusterRole",
@@ -23648,6 +25455,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "apiVersion",
@@ -23658,6 +25466,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23668,6 +25477,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23678,6 +25488,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "rules",
@@ -23688,9 +25499,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "ClusterRole")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.ClusterRoleBinding",
@@ -23704,6 +25517,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23714,6 +25528,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23724,6 +25539,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "roleRef",
@@ -23734,6 +25550,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "subjects",
@@ -23744,9 +25561,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.ClusterRoleBindingList",
@@ -23760,6 +25579,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -23770,6 +25590,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23780,6 +25601,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23790,9 +25612,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "ClusterRoleBindingList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.ClusterRoleList",
@@ -23806,6 +25630,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -23816,6 +25641,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23826,6 +25652,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23836,9 +25663,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "ClusterRoleList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.PolicyRule",
@@ -23852,6 +25681,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "nonResourceURLs",
@@ -23862,6 +25692,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceNames",
@@ -23872,6 +25703,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -23882,6 +25714,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "verbs",
@@ -23892,9 +25725,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.Role",
@@ -23908,6 +25743,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23918,6 +25754,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23928,6 +25765,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "rules",
@@ -23938,9 +25776,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "Role")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.RoleBinding",
@@ -23954,6 +25794,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -23964,6 +25805,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -23974,6 +25816,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "roleRef",
@@ -23984,6 +25827,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "subjects",
@@ -23994,9 +25838,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "RoleBinding")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.RoleBindingList",
@@ -24010,6 +25856,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -24020,6 +25867,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24030,6 +25878,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -24040,9 +25889,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "RoleBindingList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.RoleList",
@@ -24056,6 +25907,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -24066,6 +25918,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24076,6 +25929,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -24086,9 +25940,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("rbac.authorization.k8s.io", "v1", "RoleList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.RoleRef",
@@ -24102,6 +25958,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "kind",
@@ -24112,6 +25969,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -24122,9 +25980,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.rbac.v1.Subject",
@@ -24138,6 +25998,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24148,6 +26009,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -24158,6 +26020,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "namespace",
@@ -24168,9 +26031,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.api.storage.v1.StorageClass",
@@ -24184,6 +26049,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "allowedTopologies",
@@ -24194,6 +26060,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "apiVersion",
@@ -24204,6 +26071,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24214,6 +26082,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -24224,6 +26093,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "mountOptions",
@@ -24234,6 +26104,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "parameters",
@@ -24244,6 +26115,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "provisioner",
@@ -24254,6 +26126,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "reclaimPolicy",
@@ -24264,6 +26137,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "volumeBindingMode",
@@ -24274,9 +26148,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("storage.k8s.io", "v1", "StorageClass")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.api.storage.v1.StorageClassList",
@@ -24290,6 +26166,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "items",
@@ -24300,6 +26177,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24310,6 +26188,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -24320,9 +26199,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
         ],
         gvks: &[("storage.k8s.io", "v1", "StorageClassList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.APIResource",
@@ -24336,6 +26217,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "group",
@@ -24346,6 +26228,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24356,6 +26239,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -24366,6 +26250,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "namespaced",
@@ -24376,6 +26261,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "false",
             },
             Field {
                 name: "shortNames",
@@ -24386,6 +26272,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "singularName",
@@ -24396,6 +26283,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "storageVersionHash",
@@ -24406,6 +26294,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "verbs",
@@ -24416,6 +26305,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "version",
@@ -24426,9 +26316,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList",
@@ -24442,6 +26334,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "groupVersion",
@@ -24452,6 +26345,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "kind",
@@ -24462,6 +26356,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resources",
@@ -24472,9 +26367,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("", "v1", "APIResourceList")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.Condition",
@@ -24488,6 +26385,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -24498,6 +26396,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "observedGeneration",
@@ -24508,6 +26407,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -24518,6 +26418,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "status",
@@ -24528,6 +26429,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "type",
@@ -24538,9 +26440,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
@@ -24554,6 +26458,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "dryRun",
@@ -24564,6 +26469,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "gracePeriodSeconds",
@@ -24574,6 +26480,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ignoreStoreReadErrorWithClusterBreakingPotential",
@@ -24584,6 +26491,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -24594,6 +26502,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "orphanDependents",
@@ -24604,6 +26513,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "preconditions",
@@ -24614,6 +26524,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "propagationPolicy",
@@ -24624,6 +26535,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[
@@ -24690,6 +26602,7 @@ pub static SCHEMAS: &[Schema] = &[
             ("storage.k8s.io", "v1beta1", "DeleteOptions"),
             ("storagemigration.k8s.io", "v1beta1", "DeleteOptions"),
         ],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement",
@@ -24703,6 +26616,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "operator",
@@ -24713,6 +26627,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "values",
@@ -24723,9 +26638,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
@@ -24739,6 +26656,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "matchLabels",
@@ -24749,9 +26667,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
@@ -24765,6 +26685,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "operator",
@@ -24775,6 +26696,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "values",
@@ -24785,9 +26707,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
@@ -24801,6 +26725,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "remainingItemCount",
@@ -24811,6 +26736,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceVersion",
@@ -24821,6 +26747,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selfLink",
@@ -24831,9 +26758,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry",
@@ -24847,6 +26776,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fieldsType",
@@ -24857,6 +26787,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "fieldsV1",
@@ -24867,6 +26798,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "manager",
@@ -24877,6 +26809,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "operation",
@@ -24887,6 +26820,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "subresource",
@@ -24897,6 +26831,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "time",
@@ -24907,9 +26842,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
@@ -24923,6 +26860,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "creationTimestamp",
@@ -24933,6 +26871,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "deletionGracePeriodSeconds",
@@ -24943,6 +26882,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "deletionTimestamp",
@@ -24953,6 +26893,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "finalizers",
@@ -24963,6 +26904,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "set",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "generateName",
@@ -24973,6 +26915,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "generation",
@@ -24983,6 +26926,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "labels",
@@ -24993,6 +26937,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "managedFields",
@@ -25003,6 +26948,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -25013,6 +26959,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "namespace",
@@ -25023,6 +26970,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "ownerReferences",
@@ -25033,6 +26981,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "map",
                 list_map_keys: &["uid"],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "resourceVersion",
@@ -25043,6 +26992,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "selfLink",
@@ -25053,6 +27003,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -25063,9 +27014,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference",
@@ -25079,6 +27032,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "blockOwnerDeletion",
@@ -25089,6 +27043,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "controller",
@@ -25099,6 +27054,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -25109,6 +27065,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "name",
@@ -25119,6 +27076,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
             Field {
                 name: "uid",
@@ -25129,9 +27087,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[],
+        atomic: true,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions",
@@ -25145,6 +27105,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -25155,9 +27116,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
@@ -25171,6 +27134,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "code",
@@ -25181,6 +27145,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "details",
@@ -25191,6 +27156,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -25201,6 +27167,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -25211,6 +27178,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "metadata",
@@ -25221,6 +27189,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "{}",
             },
             Field {
                 name: "reason",
@@ -25231,6 +27200,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "status",
@@ -25241,9 +27211,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[("", "v1", "Status")],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause",
@@ -25257,6 +27229,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "message",
@@ -25267,6 +27240,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "reason",
@@ -25277,9 +27251,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails",
@@ -25293,6 +27269,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "atomic",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "group",
@@ -25303,6 +27280,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "kind",
@@ -25313,6 +27291,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "name",
@@ -25323,6 +27302,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "retryAfterSeconds",
@@ -25333,6 +27313,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "uid",
@@ -25343,9 +27324,11 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
         ],
         gvks: &[],
+        atomic: false,
     },
     Schema {
         name: "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",
@@ -25359,6 +27342,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "",
             },
             Field {
                 name: "type",
@@ -25369,6 +27353,7 @@ pub static SCHEMAS: &[Schema] = &[
                 list_type: "",
                 list_map_keys: &[],
                 map_type: "",
+                default: "\"\"",
             },
         ],
         gvks: &[
@@ -25435,6 +27420,7 @@ pub static SCHEMAS: &[Schema] = &[
             ("storage.k8s.io", "v1beta1", "WatchEvent"),
             ("storagemigration.k8s.io", "v1beta1", "WatchEvent"),
         ],
+        atomic: false,
     },
 ];
 /// The stored-object translator: every method keeps its default.
