@@ -10,3 +10,10 @@ include!(concat!(env!("OUT_DIR"), "/k2d_generated.rs"));
 pub fn schema_index(name: &str) -> Option<usize> {
     SCHEMAS.binary_search_by(|s| s.name.cmp(name)).ok()
 }
+
+/// The resource `name` of API group `group` (empty for core), if the spec serves it.
+pub fn resource(group: &str, name: &str) -> Option<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.name == name)
+}

@@ -162,3 +162,38 @@ pub fn check_identity(
     }
     Ok(())
 }
+
+/// Decodes an object of the request's own kind and checks it against the URL: kind and
+/// apiVersion must be the resource's, name and namespace the URL's (filled in when absent).
+pub fn decode_object(req: &ApiRequest) -> Result<(Value, Format), Status> {
+    let (mut obj, format) = decode(req)?;
+    check_object(req, &mut obj)?;
+    Ok((obj, format))
+}
+
+/// Checks an object (decoded, or the result of a patch) against the URL it was sent to: kind,
+/// apiVersion, name (on object URLs) and namespace.
+pub fn check_object(req: &ApiRequest, obj: &mut Value) -> Result<(), Status> {
+    check_type(
+        obj,
+        req.resource,
+        req.resource.kind,
+        &req.resource.api_version(),
+    )?;
+    let namespace = req.namespace.as_deref().filter(|_| req.resource.namespaced);
+    check_identity(obj, req.name.as_deref(), namespace)
+}
+
+/// The body of a review (SelfSubjectReview, SelfSubjectAccessReview, ...): an object of the
+/// request's kind that is answered, never stored.
+pub fn decode_review(req: &ApiRequest) -> Result<Value, Status> {
+    let (mut review, _) = decode(req)?;
+    check_type(
+        &mut review,
+        req.resource,
+        req.resource.kind,
+        &req.resource.api_version(),
+    )?;
+    review["metadata"] = serde_json::json!({"creationTimestamp": null});
+    Ok(review)
+}

@@ -1137,7 +1137,6 @@ fn scalar(v: Option<&Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::RESOURCES;
     use serde_json::json;
 
     fn labels(v: Value) -> Map<String, Value> {
@@ -1152,11 +1151,8 @@ mod tests {
         LabelSelector::parse(s).unwrap_err().message
     }
 
-    fn res(group: &str, name: &str) -> &'static ResourceInfo {
-        RESOURCES
-            .iter()
-            .find(|r| r.group == group && r.name == name)
-            .unwrap()
+    fn res(group: &str, name: &str) -> &'static crate::api::model::ResourceInfo {
+        crate::generated::resource(group, name).unwrap()
     }
 
     #[test]

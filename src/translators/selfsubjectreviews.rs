@@ -12,14 +12,7 @@ pub struct SelfSubjectReviews;
 #[async_trait::async_trait]
 impl SelfSubjectReviewTranslator for SelfSubjectReviews {
     async fn create(&self, req: ApiRequest) -> ApiResult {
-        let (mut review, _) = body::decode(&req)?;
-        body::check_type(
-            &mut review,
-            req.resource,
-            req.resource.kind,
-            &req.resource.api_version(),
-        )?;
-        review["metadata"] = json!({"creationTimestamp": null});
+        let mut review = body::decode_review(&req)?;
         review["status"] =
             json!({"userInfo": {"username": req.user.name, "groups": req.user.groups}});
         Ok(Reply::json(StatusCode::CREATED, &review))

@@ -14,15 +14,8 @@ pub struct SelfSubjectRulesReviews;
 #[async_trait::async_trait]
 impl SelfSubjectRulesReviewTranslator for SelfSubjectRulesReviews {
     async fn create(&self, req: ApiRequest) -> ApiResult {
-        let (mut review, _) = body::decode(&req)?;
-        body::check_type(
-            &mut review,
-            req.resource,
-            req.resource.kind,
-            &req.resource.api_version(),
-        )?;
+        let mut review = body::decode_review(&req)?;
         let admin = req.user.groups.iter().any(|g| g == ADMIN_GROUP);
-        review["metadata"] = json!({"creationTimestamp": null});
         review["status"] = if admin {
             json!({
                 "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],

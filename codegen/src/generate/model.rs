@@ -60,24 +60,7 @@ pub struct Gvk {
     pub kind: String,
 }
 
-/// A Table column as stated in `x-k2d-resources`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Column {
-    /// Column title.
-    pub name: String,
-    /// OpenAPI-ish type: string, integer, number, boolean, date.
-    #[serde(rename = "type")]
-    pub ty: String,
-    /// Format hint, e.g. `name`.
-    #[serde(default)]
-    pub format: String,
-    /// 0 = always shown, 1 = only with `-o wide`.
-    #[serde(default)]
-    pub priority: u8,
-    /// CRD-style JSONPath of the value.
-    pub json_path: String,
-}
+pub use crate::trim::resource_list::Column;
 
 /// The facts trim adds per resource (`x-k2d-resources`).
 #[derive(Clone, Debug, Deserialize, Default)]
@@ -447,7 +430,7 @@ fn load_group_version(group: String, version: String, text: &str) -> Result<Grou
             f.singular_name = res.gvk.kind.to_lowercase();
         }
         if f.columns.is_empty() {
-            f.columns = default_columns();
+            f.columns = Column::defaults();
         }
         res.facts = f;
     }
@@ -464,26 +447,6 @@ fn load_group_version(group: String, version: String, text: &str) -> Result<Grou
         served,
         resources: resources.into_values().collect(),
     })
-}
-
-/// `Name` and `Age`: what a real server prints for kinds without their own columns.
-pub fn default_columns() -> Vec<Column> {
-    vec![
-        Column {
-            name: "Name".into(),
-            ty: "string".into(),
-            format: "name".into(),
-            priority: 0,
-            json_path: ".metadata.name".into(),
-        },
-        Column {
-            name: "Age".into(),
-            ty: "date".into(),
-            format: String::new(),
-            priority: 0,
-            json_path: ".metadata.creationTimestamp".into(),
-        },
-    ]
 }
 
 fn routes_of(gi: usize, gv: &GroupVersion) -> Result<Vec<Route>> {

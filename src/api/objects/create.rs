@@ -26,18 +26,7 @@ pub async fn create_with(
     req: &ApiRequest,
     complete: impl FnOnce(&mut Value),
 ) -> ApiResult {
-    let (mut obj, format) = body::decode(req)?;
-    body::check_type(
-        &mut obj,
-        req.resource,
-        req.resource.kind,
-        &req.resource.api_version(),
-    )?;
-    body::check_identity(
-        &mut obj,
-        None,
-        req.namespace.as_deref().filter(|_| req.resource.namespaced),
-    )?;
+    let (mut obj, format) = body::decode_object(req)?;
     let warnings = validate::incoming(req, &req.body, &obj, format)?;
     let manager = options::field_manager(req)?;
     complete(&mut obj);
@@ -48,19 +37,8 @@ pub async fn create_with(
 /// Server-side apply of an object that does not exist yet: created from the applied
 /// configuration, owned by the applying manager.
 pub async fn apply_create(ctx: &ApiContext, req: &ApiRequest, manager: &str) -> ApiResult {
-    let name = req.name.as_deref().unwrap_or_default();
     let mut obj = changes::apply(req, None, manager, req.query.flag("force"))?;
-    body::check_type(
-        &mut obj,
-        req.resource,
-        req.resource.kind,
-        &req.resource.api_version(),
-    )?;
-    body::check_identity(
-        &mut obj,
-        Some(name),
-        req.namespace.as_deref().filter(|_| req.resource.namespaced),
-    )?;
+    body::check_object(req, &mut obj)?;
     let warnings = validate::patched(req, crate::api::patch::PatchType::Apply, &obj)?;
     store_new(ctx, req, obj, warnings).await
 }

@@ -20,10 +20,7 @@ pub const DEFAULT_NAMESPACES: &[&str] =
 
 /// The namespaces resource.
 pub fn resource() -> &'static ResourceInfo {
-    RESOURCES
-        .iter()
-        .find(|r| r.group.is_empty() && r.name == "namespaces")
-        .expect("spec/ serves namespaces")
+    crate::generated::resource("", "namespaces").expect("spec/ serves namespaces")
 }
 
 /// A namespace object as the API server completes it: phase Active, the `kubernetes` finalizer,

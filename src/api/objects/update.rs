@@ -77,18 +77,7 @@ fn read(ctx: &ApiContext, req: &ApiRequest) -> Result<Option<Value>, Status> {
 /// resourceVersion, else only if it is still that version (409 Conflict otherwise).
 pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let name = req.name.as_deref().unwrap_or_default();
-    let (mut new, format) = body::decode(req)?;
-    body::check_type(
-        &mut new,
-        req.resource,
-        req.resource.kind,
-        &req.resource.api_version(),
-    )?;
-    body::check_identity(
-        &mut new,
-        Some(name),
-        req.namespace.as_deref().filter(|_| req.resource.namespaced),
-    )?;
+    let (new, format) = body::decode_object(req)?;
     let warnings = validate::incoming(req, &req.body, &new, format)?;
     let manager = options::field_manager(req)?;
     let expected = match meta::meta_str(&new, "resourceVersion").filter(|v| !v.is_empty()) {
@@ -142,17 +131,7 @@ pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
             (Some(old), t) => (changes::patch(t, old, &req.body, schema)?, Vec::new()),
         };
         let old = old.expect("handled above");
-        body::check_type(
-            &mut new,
-            req.resource,
-            req.resource.kind,
-            &req.resource.api_version(),
-        )?;
-        body::check_identity(
-            &mut new,
-            Some(name),
-            req.namespace.as_deref().filter(|_| req.resource.namespaced),
-        )?;
+        body::check_object(req, &mut new)?;
         let mut warnings = warnings;
         warnings.extend(validate::patched(req, patch_type, &new)?);
         // A resourceVersion in the patch is a precondition; otherwise the patch applies to the

@@ -441,14 +441,10 @@ pub fn cell(resource: &ResourceInfo, column: &str, obj: &Value) -> Option<Value>
 #[cfg(test)]
 mod tests {
     use super::super::cells;
-    use crate::generated::RESOURCES;
     use serde_json::json;
 
     fn resource(group: &str, name: &str) -> &'static crate::api::model::ResourceInfo {
-        RESOURCES
-            .iter()
-            .find(|r| r.group == group && r.name == name)
-            .unwrap()
+        crate::generated::resource(group, name).unwrap()
     }
 
     #[test]

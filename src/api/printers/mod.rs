@@ -104,11 +104,8 @@ pub fn cells(resource: &ResourceInfo, obj: &Value) -> Vec<Value> {
 mod tests {
     use super::*;
 
-    fn resource(group: &str, name: &str) -> &'static ResourceInfo {
-        RESOURCES
-            .iter()
-            .find(|r| r.group == group && r.name == name)
-            .unwrap()
+    fn resource(group: &str, name: &str) -> &'static crate::api::model::ResourceInfo {
+        crate::generated::resource(group, name).unwrap()
     }
 
     #[test]

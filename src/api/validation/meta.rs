@@ -99,14 +99,10 @@ pub fn validate_annotations(annotations: &Map<String, Value>, field: &str) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::RESOURCES;
     use serde_json::json;
 
-    fn res(group: &str, name: &str) -> &'static ResourceInfo {
-        RESOURCES
-            .iter()
-            .find(|r| r.group == group && r.name == name)
-            .unwrap()
+    fn res(group: &str, name: &str) -> &'static crate::api::model::ResourceInfo {
+        crate::generated::resource(group, name).unwrap()
     }
 
     #[test]

@@ -116,13 +116,9 @@ pub fn validate_generate_name(rule: NameRule, prefix: &str) -> Result<(), Vec<Fi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::RESOURCES;
 
     fn rule_of(group: &str, name: &str) -> NameRule {
-        let r = RESOURCES
-            .iter()
-            .find(|r| r.group == group && r.name == name)
-            .expect("resource served");
+        let r = crate::generated::resource(group, name).expect("resource served");
         name_rule(r)
     }
 
