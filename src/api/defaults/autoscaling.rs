@@ -15,11 +15,7 @@ pub const DEFAULT_CPU_UTILIZATION: i64 = 80;
 /// A HorizontalPodAutoscaler, in the version its `apiVersion` names (v2 when it names none and
 /// has no v1-only field).
 pub fn horizontal_pod_autoscaler(obj: &mut Object) {
-    let v1 = match str_of(obj, "apiVersion") {
-        "autoscaling/v1" => true,
-        "" => child(obj, "spec").is_some_and(|s| s.contains_key("targetCPUUtilizationPercentage")),
-        _ => false,
-    };
+    let v1 = is_v1(obj);
     let Some(spec) = child_or_insert(obj, "spec") else {
         return;
     };
@@ -47,6 +43,18 @@ pub fn horizontal_pod_autoscaler(obj: &mut Object) {
     if let Some(behavior) = child(spec, "behavior") {
         scaling_rules(behavior, "scaleUp", scale_up_rules());
         scaling_rules(behavior, "scaleDown", scale_down_rules());
+    }
+}
+
+/// Whether an autoscaler is in autoscaling/v1: its `apiVersion` says so, or it names none and
+/// has the v1-only `targetCPUUtilizationPercentage`.
+pub fn is_v1(obj: &Object) -> bool {
+    match str_of(obj, "apiVersion") {
+        "autoscaling/v1" => true,
+        "" => obj
+            .get("spec")
+            .is_some_and(|s| s.get("targetCPUUtilizationPercentage").is_some()),
+        _ => false,
     }
 }
 

@@ -52,7 +52,7 @@ pub fn pod_disruption_budget(obj: &mut Object) {
 
 /// A HorizontalPodAutoscaler: `desiredReplicas`, and in v1 also `currentReplicas`.
 pub fn horizontal_pod_autoscaler(obj: &mut Object) {
-    if obj.get("apiVersion").and_then(|v| v.as_str()) == Some("autoscaling/v1") {
+    if super::autoscaling::is_v1(obj) {
         zeros(obj, &["currentReplicas", "desiredReplicas"]);
     } else {
         zeros(obj, &["desiredReplicas"]);
