@@ -98,7 +98,7 @@ fn what_is_set_is_kept() {
         "spec": {
             "containers": [{
                 "name": "app", "image": "nginx", "imagePullPolicy": "Never",
-                "terminationMessagePath": "/tmp/msg", "terminationMessagePolicy": "FallbackToLogsOnError",
+                "terminationMessagePath": "/var/log/app/termination", "terminationMessagePolicy": "FallbackToLogsOnError",
                 "resources": {"requests": {"cpu": "100m"}}
             }],
             "dnsPolicy": "Default", "restartPolicy": "OnFailure", "schedulerName": "other",
