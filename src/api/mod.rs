@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod apply;
 pub mod body;
+pub mod defaults;
 pub mod discovery;
 pub mod meta;
 pub mod model;
