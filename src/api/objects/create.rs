@@ -8,7 +8,7 @@ use super::{
     ApiContext, blocking, changes, key, namespaces, object_reply, options, store_error, validate,
 };
 use crate::api::status::Status;
-use crate::api::{ApiRequest, ApiResult, body, meta};
+use crate::api::{ApiRequest, ApiResult, body, defaults, meta};
 use crate::store::StoreError;
 
 /// How many fresh names `generateName` tries before giving up.
@@ -30,6 +30,7 @@ pub async fn create_with(
     let warnings = validate::incoming(req, &req.body, &obj, format)?;
     let manager = options::field_manager(req)?;
     complete(&mut obj);
+    default_new(req, &mut obj);
     changes::record_manager(None, &mut obj, &manager, req);
     store_new(ctx, req, obj, warnings).await
 }
@@ -40,7 +41,19 @@ pub async fn apply_create(ctx: &ApiContext, req: &ApiRequest, manager: &str) -> 
     let mut obj = changes::apply(req, None, manager, req.query.flag("force"))?;
     body::check_object(req, &mut obj)?;
     let warnings = validate::patched(req, crate::api::patch::PatchType::Apply, &obj)?;
+    default_new(req, &mut obj);
     store_new(ctx, req, obj, warnings).await
+}
+
+/// The API defaults of a new object, and what the default admission plugins add to a new pod.
+fn default_new(req: &ApiRequest, obj: &mut Value) {
+    defaults::apply(req.resource.group, req.resource.name, obj);
+    if req.resource.group.is_empty()
+        && req.resource.name == "pods"
+        && let Some(pod) = obj.as_object_mut()
+    {
+        defaults::admission::pod_on_create(pod);
+    }
 }
 
 /// Stores a new object: namespace open, name (or generateName) valid, metadata filled in.

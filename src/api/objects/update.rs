@@ -10,7 +10,7 @@ use super::{
 };
 use crate::api::patch::PatchType;
 use crate::api::status::Status;
-use crate::api::{ApiRequest, ApiResult, body, meta};
+use crate::api::{ApiRequest, ApiResult, body, defaults, meta};
 use crate::store::StoreError;
 
 /// How often a patch is re-applied when the object changed under it.
@@ -43,6 +43,11 @@ async fn commit(
     let status_only = req.route.subresource == Some("status");
     let has_status = req.resource.subresources.contains(&"status");
     meta::prepare_update(old, &mut new, status_only, has_status);
+    let defaulted = match req.route.subresource {
+        Some(sub) => format!("{}/{sub}", req.resource.name),
+        None => req.resource.name.to_string(),
+    };
+    defaults::apply(req.resource.group, &defaulted, &mut new);
     validate::immutable(req.resource, old, &new)?;
     validate::object(req.resource, &new)?;
     changes::record_manager(Some(old), &mut new, manager, req);
