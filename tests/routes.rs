@@ -162,3 +162,107 @@ async fn fixed_endpoints_need_credentials_too() {
         );
     }
 }
+
+/// Bodies no client would send: each gets a 4xx Status, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_bodies_get_a_status_and_change_nothing() {
+    let k2d = K2d::start("hostile");
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("application/json", b"[]".to_vec()),
+        ("application/json", b"null".to_vec()),
+        ("application/json", b"\"x\"".to_vec()),
+        ("application/json", b"{\"metadata\": 5}".to_vec()),
+        (
+            "application/json",
+            b"{\"kind\": 5, \"metadata\": {\"name\": \"a\"}}".to_vec(),
+        ),
+        (
+            "application/json",
+            b"{\"metadata\": {\"name\": \"a/b\"}}".to_vec(),
+        ),
+        ("application/json", vec![0xff, 0xfe, b'{']),
+        ("application/json", deep.clone().into_bytes()),
+        ("application/yaml", b"a: [".to_vec()),
+        ("application/yaml", deep.into_bytes()),
+        (
+            "application/vnd.kubernetes.protobuf",
+            b"k8s\0\x0a\xff\xff\xff\xff\x0f".to_vec(),
+        ),
+        ("application/vnd.kubernetes.protobuf", b"nope".to_vec()),
+        ("text/plain", b"hello".to_vec()),
+    ];
+    for path in [
+        "/api/v1/namespaces/default/configmaps",
+        "/apis/apps/v1/namespaces/default/deployments",
+    ] {
+        for (ct, body) in &bodies {
+            let a = k2d.send("POST", path, ct, body.clone()).await;
+            let shown = String::from_utf8_lossy(&a.body[..a.body.len().min(300)]).to_string();
+            assert!(
+                (400..500).contains(&a.status),
+                "POST {path} {ct} {:?}: {} {shown}",
+                &body[..body.len().min(40)],
+                a.status
+            );
+            assert_eq!(a.json()["kind"], "Status", "{shown}");
+        }
+        let list = k2d
+            .request(
+                "GET",
+                path,
+                Creds::Token(&k2d.token),
+                None,
+                Duration::from_secs(5),
+            )
+            .await;
+        assert_eq!(
+            list.json()["items"],
+            serde_json::json!([]),
+            "nothing was stored under {path}"
+        );
+    }
+    // A JSON patch may not turn an object into something else.
+    let cm = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}"#.to_vec();
+    assert_eq!(
+        k2d.send(
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            "application/json",
+            cm
+        )
+        .await
+        .status,
+        201
+    );
+    for patch in [
+        &br#"[{"op":"replace","path":"","value":5}]"#[..],
+        br#"[{"op":"replace","path":"/metadata","value":[]}]"#,
+    ] {
+        let a = k2d
+            .send(
+                "PATCH",
+                "/api/v1/namespaces/default/configmaps/c",
+                "application/json-patch+json",
+                patch.to_vec(),
+            )
+            .await;
+        assert!(
+            (400..500).contains(&a.status),
+            "{} {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+        );
+    }
+    let c = k2d
+        .request(
+            "GET",
+            "/api/v1/namespaces/default/configmaps/c",
+            Creds::Token(&k2d.token),
+            None,
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(c.json()["metadata"]["name"], "c");
+    assert!(k2d.stop().success(), "k2d survived and stops cleanly");
+}

@@ -94,7 +94,11 @@ pub fn check_type(
     api_version: &str,
 ) -> Result<(), Status> {
     let _ = resource;
-    let o = obj.as_object_mut().expect("decode returns objects");
+    let Some(o) = obj.as_object_mut() else {
+        return Err(Status::bad_request(format!(
+            "the body must be a {kind} object"
+        )));
+    };
     match o.get("apiVersion").and_then(Value::as_str) {
         Some(v) if v != api_version => {
             return Err(Status::bad_request(format!(
@@ -127,9 +131,10 @@ pub fn check_identity(
     url_name: Option<&str>,
     url_namespace: Option<&str>,
 ) -> Result<(), Status> {
-    let meta = obj
-        .as_object_mut()
-        .expect("decode returns objects")
+    let Some(o) = obj.as_object_mut() else {
+        return Err(Status::bad_request("the body must be an object"));
+    };
+    let meta = o
         .entry("metadata")
         .or_insert_with(|| Value::Object(Default::default()));
     let Some(meta) = meta.as_object_mut() else {
@@ -174,6 +179,13 @@ pub fn decode_object(req: &ApiRequest) -> Result<(Value, Format), Status> {
 /// Checks an object (decoded, or the result of a patch) against the URL it was sent to: kind,
 /// apiVersion, name (on object URLs) and namespace.
 pub fn check_object(req: &ApiRequest, obj: &mut Value) -> Result<(), Status> {
+    if !obj.is_object() {
+        return Err(Status::new(
+            422,
+            "Invalid",
+            format!("{} is not an object: {obj}", req.resource.kind),
+        ));
+    }
     check_type(
         obj,
         req.resource,

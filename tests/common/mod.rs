@@ -123,6 +123,25 @@ impl K2d {
         Arc::new(config)
     }
 
+    /// One request with a body and content type, on a new connection.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        self.exchange(
+            method,
+            path,
+            Creds::Token(&self.token),
+            None,
+            Some((content_type, Bytes::from(body))),
+            Duration::from_secs(5),
+        )
+        .await
+    }
+
     /// One request on a new connection. Streams (watches) are read until `read_for` elapses.
     pub async fn request(
         &self,
@@ -130,6 +149,20 @@ impl K2d {
         path: &str,
         creds: Creds<'_>,
         accept: Option<&str>,
+        read_for: Duration,
+    ) -> Answer {
+        self.exchange(method, path, creds, accept, None, read_for)
+            .await
+    }
+
+    /// One request on a new connection; without a body, writes send `{}` as JSON.
+    async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        creds: Creds<'_>,
+        accept: Option<&str>,
+        body: Option<(&str, Bytes)>,
         read_for: Duration,
     ) -> Answer {
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
@@ -154,13 +187,15 @@ impl K2d {
         if let Some(a) = accept {
             req = req.header("accept", a);
         }
-        let body = if matches!(method, "POST" | "PUT" | "PATCH") {
-            Bytes::from_static(b"{}")
-        } else {
-            Bytes::new()
+        let (content_type, body) = match body {
+            Some((ct, b)) => (ct, b),
+            None if matches!(method, "POST" | "PUT" | "PATCH") => {
+                ("application/json", Bytes::from_static(b"{}"))
+            }
+            None => ("", Bytes::new()),
         };
-        if !body.is_empty() {
-            req = req.header("content-type", "application/json");
+        if !content_type.is_empty() {
+            req = req.header("content-type", content_type);
         }
         let resp = send
             .send_request(req.body(Full::new(body)).unwrap())
