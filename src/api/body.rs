@@ -39,20 +39,34 @@ pub fn content_type(req: &ApiRequest) -> String {
 }
 
 /// 415 for a body in a format k2d does not read.
-pub fn unsupported_media_type(ct: &str) -> Status {
+pub fn unsupported_media_type() -> Status {
     Status::new(
         415,
         "UnsupportedMediaType",
-        format!("the body of the request was in an unknown format - accepted media types include: {ACCEPTED}"),
+        format!(
+            "the body of the request was in an unknown format - accepted media types include: {ACCEPTED}"
+        ),
     )
-    .with_details(super::status::StatusDetails {
-        causes: vec![super::status::StatusCause {
-            reason: "UnsupportedMediaType".into(),
-            message: ct.to_string(),
-            field: String::new(),
-        }],
-        ..Default::default()
-    })
+}
+
+/// A JSON syntax error in the words Go's decoder uses where they can be told apart (an early
+/// end), else serde_json's own description.
+fn json_error(e: &serde_json::Error) -> String {
+    let detail = if e.is_eof() {
+        "unexpected end of JSON input".to_string()
+    } else {
+        e.to_string()
+    };
+    format!("couldn't get version/kind; json parse error: {detail}")
+}
+
+/// 400 for a body that is not an object of any kind, quoting its head as the real server does.
+fn unrecognized(req: &ApiRequest, reason: &str) -> Status {
+    Status::bad_request(format!(
+        "the object provided is unrecognized (must be of type {}): {reason} ({})",
+        req.resource.kind,
+        protobuf::summarize(&req.body)
+    ))
 }
 
 /// Decodes the body of a create or update.
@@ -60,22 +74,19 @@ pub fn decode(req: &ApiRequest) -> Result<(Value, Format), Status> {
     let ct = content_type(req);
     let (value, format) = match ct.as_str() {
         "application/json" | "" => (
-            serde_json::from_slice(&req.body).map_err(|e| {
-                Status::bad_request(format!("error decoding the request body as JSON: {e}"))
-            })?,
+            serde_json::from_slice(&req.body).map_err(|e| unrecognized(req, &json_error(&e)))?,
             Format::Json,
         ),
         "application/yaml" | "application/x-yaml" | "text/yaml" => (
-            serde_yaml_ng::from_slice(&req.body).map_err(|e| {
-                Status::bad_request(format!("error decoding the request body as YAML: {e}"))
-            })?,
+            serde_yaml_ng::from_slice(&req.body)
+                .map_err(|e| unrecognized(req, &format!("yaml: {e}")))?,
             Format::Yaml,
         ),
         "application/vnd.kubernetes.protobuf" => (
             protobuf::decode(&req.body).map_err(|e| e.status(req.resource.kind, &req.body))?,
             Format::Protobuf,
         ),
-        other => return Err(unsupported_media_type(other)),
+        _ => return Err(unsupported_media_type()),
     };
     if !value.is_object() {
         return Err(Status::bad_request(
@@ -93,7 +104,6 @@ pub fn check_type(
     kind: &str,
     api_version: &str,
 ) -> Result<(), Status> {
-    let _ = resource;
     let Some(o) = obj.as_object_mut() else {
         return Err(Status::bad_request(format!(
             "the body must be a {kind} object"
@@ -101,8 +111,10 @@ pub fn check_type(
     };
     match o.get("apiVersion").and_then(Value::as_str) {
         Some(v) if v != api_version => {
+            let version = api_version.rsplit('/').next().unwrap_or(api_version);
+            let shown = o.get("kind").and_then(Value::as_str).unwrap_or(kind);
             return Err(Status::bad_request(format!(
-                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+                "{shown} in version \"{version}\" cannot be handled as a {kind}: no kind \"{shown}\" is registered for version \"{v}\" in scheme \"k2d\""
             )));
         }
         Some(_) => {}
@@ -112,8 +124,15 @@ pub fn check_type(
     }
     match o.get("kind").and_then(Value::as_str) {
         Some(k) if k != kind => {
+            let version = api_version.rsplit('/').next().unwrap_or(api_version);
+            let group = resource
+                .group
+                .split('.')
+                .next()
+                .filter(|g| !g.is_empty())
+                .unwrap_or("core");
             return Err(Status::bad_request(format!(
-                "the kind in the data ({k}) does not match the expected kind ({kind})"
+                "{k} in version \"{version}\" cannot be handled as a {kind}: converting ({version}.{k}) to ({group}.{kind}): unknown conversion"
             )));
         }
         Some(_) => {}

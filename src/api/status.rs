@@ -113,7 +113,7 @@ impl Status {
         Self::new(
             413,
             "RequestEntityTooLarge",
-            format!("the request body is larger than the limit of {limit} bytes"),
+            format!("Request entity too large: limit is {limit}"),
         )
     }
 

@@ -4,7 +4,7 @@
 use http::StatusCode;
 
 use crate::api::objects::{self, blocking, namespaces, object_reply, request_key, store_error};
-use crate::api::status::Status;
+use crate::api::status::{Status, StatusDetails};
 use crate::api::{ApiRequest, ApiResult};
 use crate::generated::core_v1::NamespaceTranslator;
 
@@ -29,7 +29,12 @@ impl NamespaceTranslator for Namespaces {
                 403,
                 "Forbidden",
                 format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted"),
-            ));
+            )
+            .with_details(StatusDetails {
+                name: name.into(),
+                kind: "namespaces".into(),
+                ..Default::default()
+            }));
         }
         if opts.dry_run {
             return object_reply(&req, StatusCode::OK, &ns);

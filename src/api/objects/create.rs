@@ -5,9 +5,11 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{
-    ApiContext, blocking, changes, key, namespaces, object_reply, options, store_error, validate,
+    ApiContext, blocking, changes, convert, gc, key, namespaces, object_reply, options,
+    store_error, validate,
 };
 use crate::api::status::Status;
+use crate::api::validation::{FieldError, invalid_status};
 use crate::api::{ApiRequest, ApiResult, body, defaults, meta};
 use crate::store::StoreError;
 
@@ -19,20 +21,23 @@ pub async fn create(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     create_with(ctx, req, |_| {}).await
 }
 
-/// Creates the object in the request body, letting a translator complete it first (after the
-/// checks of the body, before metadata is filled in).
+/// Creates the object in the request body, letting a translator complete it (after the server
+/// has filled in metadata, before the defaults and the field manager are recorded).
 pub async fn create_with(
     ctx: &ApiContext,
     req: &ApiRequest,
     complete: impl FnOnce(&mut Value),
 ) -> ApiResult {
-    let (mut obj, format) = body::decode_object(req)?;
+    let (obj, format) = body::decode_object(req)?;
     let warnings = validate::incoming(req, &req.body, &obj, format)?;
     let manager = options::field_manager(req)?;
-    complete(&mut obj);
-    default_new(req, &mut obj);
-    changes::record_manager(None, &mut obj, &manager, req);
-    store_new(ctx, req, obj, warnings).await
+    let finish = |obj: &mut Value| {
+        convert::normalize(req.resource, obj);
+        complete(obj);
+        default_new(req, obj);
+        changes::record_manager(None, obj, &manager, req);
+    };
+    store_new(ctx, req, obj, warnings, finish).await
 }
 
 /// Server-side apply of an object that does not exist yet: created from the applied
@@ -41,8 +46,11 @@ pub async fn apply_create(ctx: &ApiContext, req: &ApiRequest, manager: &str) -> 
     let mut obj = changes::apply(req, None, manager, req.query.flag("force"))?;
     body::check_object(req, &mut obj)?;
     let warnings = validate::patched(req, crate::api::patch::PatchType::Apply, &obj)?;
-    default_new(req, &mut obj);
-    store_new(ctx, req, obj, warnings).await
+    store_new(ctx, req, obj, warnings, |obj| {
+        convert::normalize(req.resource, obj);
+        default_new(req, obj)
+    })
+    .await
 }
 
 /// The API defaults of a new object, and what the default admission plugins add to a new pod.
@@ -56,17 +64,16 @@ fn default_new(req: &ApiRequest, obj: &mut Value) {
     }
 }
 
-/// Stores a new object: namespace open, name (or generateName) valid, metadata filled in.
+/// Stores a new object: namespace open, name (or generateName) valid, metadata filled in, then
+/// `finish`ed (defaults, field manager).
 async fn store_new(
     ctx: &ApiContext,
     req: &ApiRequest,
     mut obj: Value,
     warnings: Vec<String>,
+    finish: impl FnOnce(&mut Value),
 ) -> ApiResult {
     let dry_run = options::dry_run(req)?;
-    if req.resource.namespaced {
-        namespaces::check_open(ctx, req.namespace.as_deref().unwrap_or_default())?;
-    }
     let generate = meta::meta_str(&obj, "name").is_none_or(str::is_empty);
     let prefix = obj
         .pointer("/metadata/generateName")
@@ -74,17 +81,30 @@ async fn store_new(
         .unwrap_or_default()
         .to_string();
     if generate && prefix.is_empty() {
-        return Err(Status::new(
-            422,
-            "Invalid",
-            format!(
-                "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
-                req.resource.kind
-            ),
+        let required = FieldError::required("metadata.name", "name or generateName is required");
+        return Err(invalid_status(
+            req.resource.kind,
+            req.resource.group,
+            "",
+            &[required],
         ));
+    }
+    if req.resource.namespaced {
+        let shown = if generate {
+            prefix.as_str()
+        } else {
+            meta::meta_str(&obj, "name").unwrap_or_default()
+        };
+        namespaces::check_open(
+            ctx,
+            req.resource,
+            shown,
+            req.namespace.as_deref().unwrap_or_default(),
+        )?;
     }
     let has_status = req.resource.subresources.contains(&"status");
     meta::prepare_create(&mut obj, has_status, meta::tracks_generation(req.resource));
+    finish(&mut obj);
     for _ in 0..GENERATE_NAME_ATTEMPTS {
         if generate {
             meta::metadata(&mut obj).insert("name".into(), json!(validate::generate_name(&prefix)));
@@ -99,6 +119,9 @@ async fn store_new(
         };
         match stored {
             Ok(stored) => {
+                if !dry_run {
+                    gc::check_owners_in_background(ctx, req.resource, &stored);
+                }
                 let mut reply = object_reply(req, StatusCode::CREATED, &stored)?;
                 reply.warnings.extend(warnings);
                 return Ok(reply);

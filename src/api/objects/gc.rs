@@ -184,6 +184,45 @@ fn release_foreground_owner(
     Ok(())
 }
 
+/// After a write that names owners: if none of them exists, the object is garbage, as the real
+/// garbage collector decides for a dependent whose owners are all absent.
+pub fn check_owners_in_background(ctx: &ApiContext, resource: &'static ResourceInfo, obj: &Value) {
+    let owners: Vec<String> = owner_uids(obj).into_iter().map(str::to_string).collect();
+    if owners.is_empty() {
+        return;
+    }
+    let (ctx, obj) = (
+        ApiContext {
+            store: Arc::clone(&ctx.store),
+        },
+        obj.clone(),
+    );
+    tokio::spawn(async move {
+        let result = all_objects(&ctx).and_then(|all| {
+            let present = all.iter().any(|(_, o)| {
+                meta::meta_str(o, "uid").is_some_and(|u| owners.iter().any(|w| w == u))
+            });
+            if present {
+                return Ok(());
+            }
+            let background = DeleteOptions {
+                propagation: Propagation::Background,
+                grace_period: None,
+                uid: None,
+                resource_version: None,
+                dry_run: false,
+            };
+            match delete_object(&ctx, resource, &obj, &background) {
+                Err(e) if e.code != 404 && e.code != 409 => Err(e),
+                _ => Ok(()),
+            }
+        });
+        if let Err(e) = result {
+            tracing::warn!("collecting an object whose owners are gone failed: {e}");
+        }
+    });
+}
+
 /// At start-up: deletes objects all of whose owners are gone (a crash between an owner's
 /// deletion and its dependents'), and resumes foreground deletions.
 pub fn sweep(ctx: &ApiContext) -> Result<(), Status> {

@@ -5,6 +5,7 @@
 //! change.
 
 pub mod changes;
+pub mod convert;
 pub mod create;
 pub mod delete;
 pub mod filter;

@@ -10,7 +10,7 @@ use super::options::{DeleteOptions, Propagation};
 use super::{ApiContext, blocking, delete, key, store_error};
 use crate::api::meta;
 use crate::api::model::ResourceInfo;
-use crate::api::status::{Status, StatusDetails};
+use crate::api::status::{Status, StatusCause, StatusDetails};
 use crate::generated::RESOURCES;
 use crate::store::StoreError;
 
@@ -60,19 +60,42 @@ pub fn ensure_defaults(ctx: &ApiContext) -> Result<(), Status> {
     Ok(())
 }
 
-/// Refuses to create in a namespace that does not exist or is being deleted, as the real
-/// server's admission does.
-pub fn check_open(ctx: &ApiContext, namespace: &str) -> Result<(), Status> {
+/// Refuses to create `name` of `creating` in a namespace that does not exist or is being
+/// deleted, as the real server's admission does.
+pub fn check_open(
+    ctx: &ApiContext,
+    creating: &ResourceInfo,
+    name: &str,
+    namespace: &str,
+) -> Result<(), Status> {
     let r = resource();
     let k = key(r, None, namespace);
     match blocking(|| ctx.store.get(&k)).map_err(|e| store_error(r, namespace, e))? {
         None => Err(Status::not_found("", "namespaces", namespace)),
-        Some(ns) if meta::is_deleting(&ns) => Err(Status::new(
-            403,
-            "Forbidden",
-            format!("unable to create new content in namespace {namespace} because it is being terminated"),
-        )
-        .with_details(StatusDetails { name: namespace.into(), kind: "namespaces".into(), ..Default::default() })),
+        Some(ns) if meta::is_deleting(&ns) => {
+            let why = format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            );
+            Err(Status::new(
+                403,
+                "Forbidden",
+                format!(
+                    "{} \"{name}\" is forbidden: {why}",
+                    creating.qualified_name()
+                ),
+            )
+            .with_details(StatusDetails {
+                name: name.into(),
+                group: creating.group.into(),
+                kind: creating.name.into(),
+                causes: vec![StatusCause {
+                    reason: "NamespaceTerminating".into(),
+                    message: why,
+                    field: "metadata.namespace".into(),
+                }],
+                ..Default::default()
+            }))
+        }
         Some(_) => Ok(()),
     }
 }

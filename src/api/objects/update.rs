@@ -5,11 +5,12 @@ use http::StatusCode;
 use serde_json::Value;
 
 use super::{
-    ApiContext, blocking, changes, delete, object_reply, options, request_key, store_error,
-    validate,
+    ApiContext, blocking, changes, convert, delete, object_reply, options, request_key,
+    store_error, validate,
 };
 use crate::api::patch::PatchType;
 use crate::api::status::Status;
+use crate::api::validation::{ErrorKind, FieldError, invalid_status};
 use crate::api::{ApiRequest, ApiResult, body, defaults, meta};
 use crate::store::StoreError;
 
@@ -37,7 +38,7 @@ async fn commit(
     old: &Value,
     mut new: Value,
     expected: Option<u64>,
-    manager: &str,
+    manager: Option<&str>,
     warnings: Vec<String>,
 ) -> Result<Result<crate::api::Reply, StoreError>, Status> {
     let status_only = req.route.subresource == Some("status");
@@ -47,10 +48,14 @@ async fn commit(
         Some(sub) => format!("{}/{sub}", req.resource.name),
         None => req.resource.name.to_string(),
     };
+    convert::normalize(req.resource, &mut new);
     defaults::apply(req.resource.group, &defaulted, &mut new);
     validate::immutable(req.resource, old, &new)?;
     validate::object(req.resource, &new)?;
-    changes::record_manager(Some(old), &mut new, manager, req);
+    // Server-side apply has recorded its manager already; other writes record theirs here.
+    if let Some(manager) = manager {
+        changes::record_manager(Some(old), &mut new, manager, req);
+    }
     let dry_run = options::dry_run(req)?;
     if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() {
         return delete::finish(ctx, req, &new, dry_run).await.map(Ok);
@@ -93,7 +98,7 @@ pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     };
     let old = read(ctx, req)?
         .ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))?;
-    match commit(ctx, req, &old, new, expected, &manager, warnings).await? {
+    match commit(ctx, req, &old, new, expected, Some(&manager), warnings).await? {
         Ok(reply) => Ok(reply),
         Err(e) => Err(store_error(req.resource, name, e)),
     }
@@ -106,14 +111,27 @@ pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let patch_type = changes::patch_type(&body::content_type(req))?;
     let manager = options::field_manager(req)?;
     if patch_type == PatchType::Apply && req.query.get("fieldManager").is_none_or(str::is_empty) {
-        return Err(Status::bad_request(
-            "PATCH requests with apply content type require a field manager (the fieldManager query parameter)",
+        let required = FieldError::required("fieldManager", "is required for apply patch");
+        return Err(invalid_status(
+            "PatchOptions",
+            "meta.k8s.io",
+            "",
+            &[required],
         ));
     }
     let force = req.query.flag("force");
     if force && patch_type != PatchType::Apply {
-        return Err(Status::bad_request(
-            "force: Invalid value: true: may not be specified for non-apply patch",
+        let forbidden = FieldError {
+            kind: ErrorKind::Forbidden,
+            field: "force".into(),
+            value: Value::Null,
+            detail: "may not be specified for non-apply patch".into(),
+        };
+        return Err(invalid_status(
+            "PatchOptions",
+            "meta.k8s.io",
+            "",
+            &[forbidden],
         ));
     }
     let schema = req.resource.schema;
@@ -145,7 +163,8 @@ pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|v| Some(*v) != meta::resource_version(&old));
         let expected = precondition.or(meta::resource_version(&old));
-        match commit(ctx, req, &old, new, expected, &manager, warnings).await? {
+        let recorded = (patch_type != PatchType::Apply).then_some(manager.as_str());
+        match commit(ctx, req, &old, new, expected, recorded, warnings).await? {
             Ok(reply) => return Ok(reply),
             Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
             Err(e) => return Err(store_error(req.resource, name, e)),

@@ -68,6 +68,7 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
     if let Some(schema) = resource.schema {
         errors.extend(validation::required_errors(obj, schema));
     }
+    errors.extend(data_size(resource, obj));
     if errors.is_empty() {
         return Ok(());
     }
@@ -78,6 +79,33 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
         name,
         &errors,
     ))
+}
+
+/// The most a ConfigMap or Secret may hold, as on a real server.
+const MAX_DATA_BYTES: usize = 1024 * 1024;
+
+/// ConfigMaps and Secrets hold at most 1 MiB of data (the real server's limit).
+fn data_size(resource: &ResourceInfo, obj: &Value) -> Option<FieldError> {
+    let size = |field: &str| -> usize {
+        obj.get(field)
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    match (resource.group, resource.name) {
+        ("", "configmaps") if size("data") + size("binaryData") > MAX_DATA_BYTES => {
+            Some(FieldError::too_long("[]", MAX_DATA_BYTES))
+        }
+        // Secret data is base64 on the wire; the limit is on the decoded bytes.
+        ("", "secrets") if size("data") * 3 / 4 > MAX_DATA_BYTES => {
+            Some(FieldError::too_long("data", MAX_DATA_BYTES))
+        }
+        _ => None,
+    }
 }
 
 /// Refuses changes to fields that may not change once set (422 Invalid): a workload's

@@ -128,6 +128,14 @@ impl State {
     }
 }
 
+/// A watch stream of one ERROR event with `status`, then the end.
+fn expired(status: Status) -> Reply {
+    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status.to_json()}))
+        .expect("a JSON value serializes");
+    line.push(b'\n');
+    Reply::bytes(StatusCode::OK, "application/json", line)
+}
+
 fn invalid(message: &str) -> Status {
     Status::new(422, "Invalid", message.to_string())
 }
@@ -192,17 +200,39 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
             .map_err(|e| store_error(r, "", e))?;
         (watch, items, revision)
     } else {
-        let watch = ctx
-            .store
-            .watch(r.group, r.name, ns, since)
-            .map_err(|e| store_error(r, "", e))?;
-        (watch, Vec::new(), 0)
+        match ctx.store.watch(r.group, r.name, ns, since) {
+            Ok(watch) => (watch, Vec::new(), 0),
+            // A real server answers a too-old resourceVersion with one ERROR event carrying the
+            // 410 Status; clients then list again.
+            Err(e @ crate::store::StoreError::Gone { .. }) => {
+                return Ok(expired(store_error(r, "", e)));
+            }
+            Err(e) => return Err(store_error(r, "", e)),
+        }
+    };
+    // Resuming with a filter: the client knows the selected objects, so that the first change
+    // of one is MODIFIED (not ADDED) and its deletion DELETED. The store's events carry only the
+    // new state, so the selection is taken from the objects as they are now.
+    let shown = if filter.is_empty() {
+        None
+    } else if initial {
+        Some(HashSet::new())
+    } else {
+        let (items, _) =
+            blocking(|| ctx.store.list(r.group, r.name, ns)).map_err(|e| store_error(r, "", e))?;
+        Some(
+            items
+                .iter()
+                .filter(|o| filter.matches(o))
+                .map(ident)
+                .collect(),
+        )
     };
     let mut state = State {
         resource: r,
         pending: VecDeque::new(),
         watch,
-        shown: (!filter.is_empty()).then(HashSet::new),
+        shown,
         filter,
         encoding,
         columns_sent: false,

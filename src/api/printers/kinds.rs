@@ -388,6 +388,84 @@ fn event_cell(column: &str, ev: &Value) -> Option<Value> {
     })
 }
 
+fn binding_cell(column: &str, b: &Value) -> Option<Value> {
+    let subjects = |kind: &str| -> Value {
+        let names: Vec<String> = arr(b, &["subjects"])
+            .iter()
+            .filter(|x| s(x, &["kind"]) == Some(kind))
+            .map(|x| match (kind, s(x, &["namespace"])) {
+                ("ServiceAccount", Some(ns)) => {
+                    format!("{ns}/{}", s(x, &["name"]).unwrap_or_default())
+                }
+                _ => s(x, &["name"]).unwrap_or_default().to_string(),
+            })
+            .collect();
+        if names.is_empty() {
+            Value::Null
+        } else {
+            json!(names.join(", "))
+        }
+    };
+    Some(match column {
+        "Role" => json!(format!(
+            "{}/{}",
+            s(b, &["roleRef", "kind"]).unwrap_or_default(),
+            s(b, &["roleRef", "name"]).unwrap_or_default()
+        )),
+        "Users" => subjects("User"),
+        "Groups" => subjects("Group"),
+        "ServiceAccounts" => subjects("ServiceAccount"),
+        _ => return None,
+    })
+}
+
+fn ingress_cell(column: &str, ing: &Value) -> Option<Value> {
+    Some(match column {
+        "Class" => none_if_empty(
+            s(ing, &["spec", "ingressClassName"])
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        "Hosts" => {
+            let hosts: Vec<&str> = arr(ing, &["spec", "rules"])
+                .iter()
+                .map(|r| s(r, &["host"]).unwrap_or("*"))
+                .collect();
+            json!(if hosts.is_empty() {
+                "*".to_string()
+            } else {
+                hosts.join(",")
+            })
+        }
+        "Address" => {
+            let addrs: Vec<&str> = arr(ing, &["status", "loadBalancer", "ingress"])
+                .iter()
+                .filter_map(|i| s(i, &["ip"]).or(s(i, &["hostname"])))
+                .collect();
+            json!(addrs.join(","))
+        }
+        "Ports" => json!(if arr(ing, &["spec", "tls"]).is_empty() {
+            "80"
+        } else {
+            "80, 443"
+        }),
+        _ => return None,
+    })
+}
+
+fn pdb_cell(column: &str, pdb: &Value) -> Option<Value> {
+    let or_na = |field: &str| match pdb.pointer(&format!("/spec/{field}")) {
+        Some(v) if !v.is_null() => json!(text(v)),
+        _ => json!("N/A"),
+    };
+    Some(match column {
+        "Min Available" => or_na("minAvailable"),
+        "Max Unavailable" => or_na("maxUnavailable"),
+        "Allowed Disruptions" => json!(n(pdb, &["status", "disruptionsAllowed"])),
+        _ => return None,
+    })
+}
+
 /// The computed cell of `column` for `obj`, or `None` when the column's JSONPath says it all.
 pub fn cell(resource: &ResourceInfo, column: &str, obj: &Value) -> Option<Value> {
     match (resource.group, resource.name) {
@@ -434,6 +512,11 @@ pub fn cell(resource: &ResourceInfo, column: &str, obj: &Value) -> Option<Value>
         ("", "secrets") if column == "Data" => Some(count(obj, &["data"])),
         ("", "serviceaccounts") if column == "Secrets" => Some(count(obj, &["secrets"])),
         ("", "events") => event_cell(column, obj),
+        ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => {
+            binding_cell(column, obj)
+        }
+        ("networking.k8s.io", "ingresses") => ingress_cell(column, obj),
+        ("policy", "poddisruptionbudgets") => pdb_cell(column, obj),
         _ => None,
     }
 }

@@ -130,11 +130,11 @@ mod tests {
         assert_eq!(c[0], "local");
         assert_eq!(c[1], "k2d.io/local");
         assert_eq!(c[3], Value::Null);
-        let rb = json!({"metadata": {"name": "rb"}, "roleRef": {"name": "view"},
+        let rb = json!({"metadata": {"name": "rb"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
             "subjects": [{"kind": "User", "name": "ann"}, {"kind": "Group", "name": "ops"}, {"kind": "User", "name": "bo"}]});
         let r = cells(resource("rbac.authorization.k8s.io", "rolebindings"), &rb);
-        assert_eq!(r[1], "view");
-        assert_eq!(r[3], "ann,bo");
+        assert_eq!(r[1], "ClusterRole/view");
+        assert_eq!(r[3], "ann, bo");
         assert_eq!(r[4], "ops");
     }
 }

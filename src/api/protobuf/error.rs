@@ -78,7 +78,9 @@ impl std::error::Error for ProtobufError {}
 
 /// Go's `summarizeData`: the first 30 bytes of a body, as text when it looks like JSON and in hex
 /// otherwise, with ` ...` when cut.
-fn summarize(body: &[u8]) -> String {
+/// The head of an undecodable body as kube-apiserver quotes it in its error: `<empty>`, the
+/// first 30 bytes as text when it looks like JSON, else in hex; ` ...` when cut.
+pub fn summarize(body: &[u8]) -> String {
     const MAX: usize = 30;
     let cut = body.len() > MAX;
     let head = &body[..body.len().min(MAX)];

@@ -64,7 +64,7 @@ pub mod table;
 mod tests;
 
 pub use decode::MAGIC;
-pub use error::ProtobufError;
+pub use error::{ProtobufError, summarize};
 
 /// The media type of Kubernetes protobuf bodies.
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
