@@ -86,12 +86,25 @@ fn desired_state(obj: &Value) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-/// `true` for kinds whose objects count `generation` (those with a desired state in `spec`;
-/// ConfigMaps, Secrets and the like have none).
+/// Kinds with a `spec` whose real registries still set no `generation`.
+const NO_GENERATION: &[(&str, &str)] = &[
+    ("", "namespaces"),
+    ("", "services"),
+    ("", "nodes"),
+    ("", "persistentvolumeclaims"),
+    ("", "persistentvolumes"),
+    ("autoscaling", "horizontalpodautoscalers"),
+    ("coordination.k8s.io", "leases"),
+];
+
+/// `true` for kinds whose objects count `generation`: those with a desired state in `spec`,
+/// except the few whose registries do not set it (ConfigMaps, Secrets and the like have no
+/// `spec` at all).
 pub fn tracks_generation(resource: &crate::api::model::ResourceInfo) -> bool {
-    resource
-        .schema
-        .is_some_and(|i| crate::generated::SCHEMAS[i].field("spec").is_some())
+    !NO_GENERATION.contains(&(resource.group, resource.name))
+        && resource
+            .schema
+            .is_some_and(|i| crate::generated::SCHEMAS[i].field("spec").is_some())
 }
 
 /// Fills in what the server owns on create: uid, creationTimestamp, generation (for kinds that

@@ -123,6 +123,18 @@ pub async fn list(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let mut metadata = json!({"resourceVersion": rv});
     if let Some(pos) = &next {
         metadata["continue"] = json!(encode_continue(revision, pos));
+        // As a real server: how many are left, when no selector makes that unknowable cheaply.
+        if filter.is_empty() {
+            let r = req.resource;
+            let ns = if r.namespaced {
+                req.namespace.as_deref()
+            } else {
+                None
+            };
+            let rest = blocking(|| ctx.store.list_from(r.group, r.name, ns, Some(pos), 0))
+                .map_err(|e| store_error(r, "", e))?;
+            metadata["remainingItemCount"] = json!(rest.items.len());
+        }
     }
     let ranges = accept::parse(&req.headers);
     if let Some(version) = table::wanted(&ranges) {

@@ -90,7 +90,7 @@ pub fn check_open(
                 kind: creating.name.into(),
                 causes: vec![StatusCause {
                     reason: "NamespaceTerminating".into(),
-                    message: why,
+                    message: format!("namespace {namespace} is being terminated"),
                     field: "metadata.namespace".into(),
                 }],
                 ..Default::default()

@@ -94,11 +94,13 @@ impl State {
         let id = ident(obj);
         let was = shown.contains(&id);
         match (kind, matches, was) {
-            (EventKind::Deleted, _, true) => {
+            // A deletion the client may not have seen the object for (it was listed before the
+            // watch began) still counts when the object's last state is selected.
+            (EventKind::Deleted, _, _) if was || matches => {
                 shown.remove(&id);
                 Some("DELETED")
             }
-            (EventKind::Deleted, _, false) => None,
+            (EventKind::Deleted, _, _) => None,
             (_, true, true) => Some("MODIFIED"),
             (_, true, false) => {
                 shown.insert(id);

@@ -18,7 +18,7 @@ pub fn json_patch(doc: &Value, patch: &[u8]) -> Result<Value, PatchError> {
     let mut out = doc.clone();
     ::json_patch::patch(&mut out, &ops).map_err(|e| {
         let op = &ops[e.operation];
-        PatchError::unprocessable(describe_failure(op, &e.kind))
+        PatchError::unprocessable(describe_failure(doc, op, &e.kind))
     })?;
     Ok(out)
 }
@@ -27,8 +27,8 @@ pub fn json_patch(doc: &Value, patch: &[u8]) -> Result<Value, PatchError> {
 /// object must be a well-formed operation (422 otherwise, as kube-apiserver only finds out
 /// when it applies it).
 fn decode(patch: &[u8]) -> Result<Vec<PatchOperation>, PatchError> {
-    let raw: Value =
-        serde_json::from_slice(patch).map_err(|e| PatchError::bad_request(e.to_string()))?;
+    let raw: Value = serde_json::from_slice(patch)
+        .map_err(|e| PatchError::bad_request(format!("error decoding patch: {e}")))?;
     let Value::Array(items) = raw else {
         return Err(PatchError::bad_request(format!(
             "json: cannot unmarshal {} into Go value of type jsonpatch.Patch",
@@ -68,9 +68,13 @@ fn decode(patch: &[u8]) -> Result<Vec<PatchOperation>, PatchError> {
         .collect()
 }
 
-/// The message of a failed operation, worded like the Go JSON patch library's.
-fn describe_failure(op: &PatchOperation, kind: &OpErrorKind) -> String {
+/// The message of a failed operation, worded like the Go JSON patch library's (which tells a
+/// missing key of an existing object from a path whose parent is missing, for `replace`).
+fn describe_failure(doc: &Value, op: &PatchOperation, kind: &OpErrorKind) -> String {
     let path = op.path().to_string();
+    let parent_exists = path
+        .rsplit_once('/')
+        .is_some_and(|(parent, _)| doc.pointer(parent).is_some());
     match (op, kind) {
         (_, OpErrorKind::TestFailed) => format!("testing value {path} failed: test failed"),
         (PatchOperation::Move(m), OpErrorKind::InvalidFromPointer) => format!(
@@ -93,7 +97,10 @@ fn describe_failure(op: &PatchOperation, kind: &OpErrorKind) -> String {
             )
         }
         (PatchOperation::Replace(_), _) => {
-            format!("replace operation does not apply: doc is missing key: {path}: missing value")
+            let what = if parent_exists { "key" } else { "path" };
+            format!(
+                "replace operation does not apply: doc is missing {what}: {path}: missing value"
+            )
         }
         (_, other) => format!("{path}: {other}"),
     }

@@ -17,9 +17,11 @@ pub fn merge_patch(doc: &Value, patch: &Value) -> Value {
 
 /// Reads a merge patch body as kube-apiserver does: not JSON, `null` or a scalar is a 400; a
 /// list is a 422 (it would replace the whole object with something that is not an object).
+/// A body that is not JSON at all is reported as the server's field validation (the default,
+/// Warn) reports it: `error decoding patch: ...`.
 pub fn parse_merge_patch(body: &[u8]) -> Result<Value, PatchError> {
-    let patch: Value =
-        serde_json::from_slice(body).map_err(|_| PatchError::bad_request(INVALID_MERGE_PATCH))?;
+    let patch: Value = serde_json::from_slice(body)
+        .map_err(|e| PatchError::bad_request(format!("error decoding patch: {e}")))?;
     match patch {
         Value::Object(_) => Ok(patch),
         Value::Array(_) => Err(PatchError::unprocessable(
