@@ -111,11 +111,8 @@ pub async fn finish(
     dry_run: bool,
 ) -> Result<Reply, Status> {
     let opts = DeleteOptions {
-        propagation: Propagation::Background,
-        grace_period: None,
-        uid: None,
-        resource_version: None,
         dry_run,
+        ..DeleteOptions::background()
     };
     let outcome = delete_object(ctx, req.resource, obj, &opts)?;
     object_reply(req, StatusCode::OK, outcome.object())

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::delete::{FOREGROUND_FINALIZER, delete_object};
-use super::options::{DeleteOptions, Propagation};
+use super::options::DeleteOptions;
 use super::{ApiContext, blocking, key, store_error};
 use crate::api::meta;
 use crate::api::model::ResourceInfo;
@@ -91,13 +91,7 @@ fn collect(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
         .iter()
         .filter_map(|(_, o)| meta::meta_str(o, "uid"))
         .collect();
-    let background = DeleteOptions {
-        propagation: Propagation::Background,
-        grace_period: None,
-        uid: None,
-        resource_version: None,
-        dry_run: false,
-    };
+    let background = DeleteOptions::background();
     for (r, obj) in &all {
         let owners = owner_uids(obj);
         if !owners.contains(&uid) {
@@ -205,13 +199,7 @@ pub fn check_owners_in_background(ctx: &ApiContext, resource: &'static ResourceI
             if present {
                 return Ok(());
             }
-            let background = DeleteOptions {
-                propagation: Propagation::Background,
-                grace_period: None,
-                uid: None,
-                resource_version: None,
-                dry_run: false,
-            };
+            let background = DeleteOptions::background();
             match delete_object(&ctx, resource, &obj, &background) {
                 Err(e) if e.code != 404 && e.code != 409 => Err(e),
                 _ => Ok(()),

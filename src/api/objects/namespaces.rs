@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::options::{DeleteOptions, Propagation};
+use super::options::DeleteOptions;
 use super::{ApiContext, blocking, delete, key, store_error};
 use crate::api::meta;
 use crate::api::model::ResourceInfo;
@@ -133,13 +133,7 @@ pub fn purge_in_background(ctx: &ApiContext, namespace: String) {
 }
 
 async fn purge(ctx: &ApiContext, namespace: &str) -> Result<(), Status> {
-    let opts = DeleteOptions {
-        propagation: Propagation::Background,
-        grace_period: None,
-        uid: None,
-        resource_version: None,
-        dry_run: false,
-    };
+    let opts = DeleteOptions::background();
     loop {
         // Subscribe before looking, so that no change between the look and the wait is missed.
         let mut changes = Vec::new();

@@ -68,6 +68,19 @@ pub struct DeleteOptions {
     pub dry_run: bool,
 }
 
+impl DeleteOptions {
+    /// What the garbage collector and k2d's own deletions use: Background, no preconditions.
+    pub fn background() -> Self {
+        DeleteOptions {
+            propagation: Propagation::Background,
+            grace_period: None,
+            uid: None,
+            resource_version: None,
+            dry_run: false,
+        }
+    }
+}
+
 /// Reads DeleteOptions from the body (JSON or protobuf) and the query, the body first.
 pub fn delete_options(req: &ApiRequest) -> Result<DeleteOptions, Status> {
     let body: Value = if req.body.is_empty() {
