@@ -101,7 +101,7 @@ k2d is ready on https://$probe_host:$K2D_PORT (pid $(cat "$PID_FILE"), log $LOG_
 Kubeconfig (admin): $K2D_DATA_DIR/kubeconfig
 
     export KUBECONFIG=$K2D_DATA_DIR/kubeconfig
-    $kubectl_hint get nodes
+    $kubectl_hint get namespaces
 
 For another machine, print a kubeconfig with its address:
     $BIN kubeconfig --data-dir $K2D_DATA_DIR --server https://<this host>:$K2D_PORT
