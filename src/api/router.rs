@@ -1,6 +1,7 @@
 //! From an authenticated HTTP request to an answer: the fixed endpoints (version, health,
 //! discovery, OpenAPI) first, then the generated route table and the translators.
 
+use futures_util::FutureExt;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -32,7 +33,23 @@ pub struct Router {
 impl Router {
     /// Answers one request from an authenticated user.
     pub async fn handle(&self, req: Request<Incoming>, user: User) -> Response<Body> {
-        let result = self.route(req, user).await;
+        // A bug must cost one request a 500, never the connection or the process.
+        let result = std::panic::AssertUnwindSafe(self.route(req, user))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
+                tracing::error!(
+                    "request handler panicked: {}",
+                    what.as_deref().unwrap_or("(no message)")
+                );
+                Err(Status::internal(
+                    "k2d failed to handle this request; the error is in its log",
+                ))
+            });
         let mut resp = result.unwrap_or_else(Reply::from).into_response();
         resp.headers_mut()
             .entry(http::header::CACHE_CONTROL)

@@ -16,10 +16,13 @@ pub const MAX_OPERATIONS: usize = 10_000;
 pub fn json_patch(doc: &Value, patch: &[u8]) -> Result<Value, PatchError> {
     let ops = decode(patch)?;
     let mut out = doc.clone();
-    ::json_patch::patch(&mut out, &ops).map_err(|e| {
-        let op = &ops[e.operation];
-        PatchError::unprocessable(describe_failure(doc, op, &e.kind))
-    })?;
+    // One operation at a time on a copy: the crate's own all-or-nothing undo of earlier
+    // operations panics on some sequences (a move into its own child after other operations);
+    // dropping the copy on the first failure gives the same atomicity without it.
+    for (i, op) in ops.iter().enumerate() {
+        ::json_patch::patch(&mut out, std::slice::from_ref(op))
+            .map_err(|e| PatchError::unprocessable(describe_failure(doc, &ops[i], &e.kind)))?;
+    }
     Ok(out)
 }
 

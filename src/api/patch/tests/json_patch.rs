@@ -132,3 +132,11 @@ fn too_many_operations_is_413() {
 fn an_empty_patch_changes_nothing() {
     assert_eq!(json_patch(&doc(), b"[]").unwrap(), doc());
 }
+
+#[test]
+fn a_failing_move_after_other_operations_is_a_422_not_a_panic() {
+    let doc = json!({"metadata": {"labels": {"app": "a"}}});
+    let ops = br#"[{"op":"add","path":"/metadata/labels/x","value":"1"},{"op":"move","from":"/metadata/labels","path":"/metadata/labels/y"}]"#;
+    let err = crate::api::patch::json_patch(&doc, ops).unwrap_err();
+    assert_eq!(err.code(), 422, "{}", err.message);
+}
