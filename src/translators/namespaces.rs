@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 
-use crate::api::objects::{self, blocking, namespaces, object_reply, request_key, store_error};
+use crate::api::objects::{self, namespaces, object_reply};
 use crate::api::status::{Status, StatusDetails};
 use crate::api::{ApiRequest, ApiResult};
 use crate::generated::core_v1::NamespaceTranslator;
@@ -20,10 +20,7 @@ impl NamespaceTranslator for Namespaces {
     async fn delete(&self, req: ApiRequest) -> ApiResult {
         let name = req.name.as_deref().unwrap_or_default();
         let opts = objects::options::delete_options(&req)?;
-        let k = request_key(&req);
-        let ns = blocking(|| req.ctx.store.get(&k))
-            .map_err(|e| store_error(req.resource, name, e))?
-            .ok_or_else(|| Status::not_found("", "namespaces", name))?;
+        let ns = objects::read_existing(&req.ctx, &req)?;
         if namespaces::DEFAULT_NAMESPACES.contains(&name) && name != "kube-node-lease" {
             return Err(Status::new(
                 403,

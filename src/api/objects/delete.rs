@@ -120,12 +120,8 @@ pub async fn finish(
 
 /// DELETE of one object.
 pub async fn delete(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
-    let name = req.name.as_deref().unwrap_or_default();
     let opts = delete_options(req)?;
-    let k = super::request_key(req);
-    let obj = blocking(|| ctx.store.get(&k))
-        .map_err(|e| store_error(req.resource, name, e))?
-        .ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))?;
+    let obj = super::read_existing(ctx, req)?;
     let outcome = delete_object(ctx, req.resource, &obj, &opts)?;
     object_reply(req, StatusCode::OK, outcome.object())
 }

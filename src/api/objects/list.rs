@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::filter::Filter;
-use super::{ApiContext, blocking, object_reply, request_key, store_error};
+use super::{ApiContext, blocking, object_reply, store_error};
 use crate::api::status::Status;
 use crate::api::{ApiRequest, ApiResult, Reply, accept, meta, table};
 
@@ -14,17 +14,7 @@ const CHUNK: usize = 500;
 
 /// Reads one object.
 pub async fn get(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
-    let name = req.name.as_deref().unwrap_or_default();
-    let k = request_key(req);
-    match blocking(|| ctx.store.get(&k)) {
-        Ok(Some(obj)) => object_reply(req, StatusCode::OK, &obj),
-        Ok(None) => Err(Status::not_found(
-            req.resource.group,
-            req.resource.name,
-            name,
-        )),
-        Err(e) => Err(store_error(req.resource, name, e)),
-    }
+    object_reply(req, StatusCode::OK, &super::read_existing(ctx, req)?)
 }
 
 /// The position a continue token carries.

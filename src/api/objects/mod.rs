@@ -92,6 +92,18 @@ pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
+/// The object the request names, if it exists.
+pub fn read(ctx: &ApiContext, req: &ApiRequest) -> Result<Option<Value>, Status> {
+    let k = request_key(req);
+    blocking(|| ctx.store.get(&k)).map_err(|e| store_error(req.resource, &k.name, e))
+}
+
+/// The object the request names; 404 NotFound when it does not exist.
+pub fn read_existing(ctx: &ApiContext, req: &ApiRequest) -> Result<Value, Status> {
+    let name = req.name.as_deref().unwrap_or_default();
+    read(ctx, req)?.ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))
+}
+
 /// The reply for one object: JSON, or a one-row Table when the client asked for one.
 pub fn object_reply(
     req: &ApiRequest,

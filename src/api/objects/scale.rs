@@ -41,17 +41,12 @@ pub fn view(obj: &Value) -> Value {
     })
 }
 
-fn read(ctx: &ApiContext, req: &ApiRequest) -> Result<Value, Status> {
-    let name = req.name.as_deref().unwrap_or_default();
-    let k = request_key(req);
-    blocking(|| ctx.store.get(&k))
-        .map_err(|e| store_error(req.resource, name, e))?
-        .ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))
-}
-
 /// GET …/scale.
 pub async fn get(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
-    Ok(Reply::json(StatusCode::OK, &view(&read(ctx, req)?)))
+    Ok(Reply::json(
+        StatusCode::OK,
+        &view(&super::read_existing(ctx, req)?),
+    ))
 }
 
 fn replicas_of(scale: &Value) -> Result<i64, Status> {
@@ -99,7 +94,7 @@ pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let (scale, _) = body::decode(req)?;
     let replicas = replicas_of(&scale)?;
     let expected = meta::meta_str(&scale, "resourceVersion").and_then(|v| v.parse().ok());
-    let obj = read(ctx, req)?;
+    let obj = super::read_existing(ctx, req)?;
     let stored = store_replicas(ctx, req, &obj, replicas, expected)?
         .map_err(|e| store_error(req.resource, name, e))?;
     Ok(Reply::json(StatusCode::OK, &view(&stored)))
@@ -110,7 +105,7 @@ pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let name = req.name.as_deref().unwrap_or_default();
     let patch_type = changes::patch_type(&body::content_type(req))?;
     for _ in 0..ATTEMPTS {
-        let obj = read(ctx, req)?;
+        let obj = super::read_existing(ctx, req)?;
         let scale = changes::patch(patch_type, &view(&obj), &req.body, None)?;
         let replicas = replicas_of(&scale)?;
         match store_replicas(ctx, req, &obj, replicas, None)? {

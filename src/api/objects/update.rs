@@ -77,12 +77,6 @@ async fn commit(
     }
 }
 
-fn read(ctx: &ApiContext, req: &ApiRequest) -> Result<Option<Value>, Status> {
-    let k = request_key(req);
-    blocking(|| ctx.store.get(&k))
-        .map_err(|e| store_error(req.resource, req.name.as_deref().unwrap_or_default(), e))
-}
-
 /// PUT: replaces the object (or its status), unconditionally when the body has no
 /// resourceVersion, else only if it is still that version (409 Conflict otherwise).
 pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
@@ -96,7 +90,7 @@ pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
         })?),
         None => None,
     };
-    let old = read(ctx, req)?
+    let old = super::read(ctx, req)?
         .ok_or_else(|| Status::not_found(req.resource.group, req.resource.name, name))?;
     match commit(ctx, req, &old, new, expected, Some(&manager), warnings).await? {
         Ok(reply) => Ok(reply),
@@ -136,7 +130,7 @@ pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     }
     let schema = req.resource.schema;
     for _ in 0..PATCH_ATTEMPTS {
-        let old = read(ctx, req)?;
+        let old = super::read(ctx, req)?;
         let (mut new, warnings) = match (&old, patch_type) {
             (None, PatchType::Apply) => {
                 return super::create::apply_create(ctx, req, &manager).await;
