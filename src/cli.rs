@@ -57,7 +57,8 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     advertise_addresses: Vec<String>,
-    /// Container engine URL (default: DOCKER_HOST, then the Docker socket, then Podman's).
+    /// Container engine URL (default: DOCKER_HOST, then the Docker socket, then Podman's);
+    /// `none` serves the API without running anything.
     #[arg(long, env = "K2D_ENGINE")]
     engine: Option<String>,
     /// Log level or tracing filter (error, warn, info, debug, trace).

@@ -6,12 +6,17 @@
 //! - [`server`]: HTTPS, HTTP/1.1 and HTTP/2, authentication;
 //! - [`security`]: CA, certificates, token, kubeconfig;
 //! - [`store`]: the crash-safe object store and the watch hub;
-//! - [`cli`]: the `k2d` command.
+//! - [`cli`]: the `k2d` command;
+//! - [`client`]: the in-process API client of the controllers;
+//! - [`controllers`]: what acts on objects (the pod runtime, workload controllers, events);
+//! - [`engine`]: the container engine client.
 
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod cli;
+pub mod client;
+pub mod controllers;
 pub mod engine;
 pub mod generated;
 pub mod security;

@@ -90,12 +90,59 @@ impl Router {
                 _ => {}
             }
         }
-        let found = generated::match_path(&segments).ok_or_else(Status::path_not_found)?;
+        let routed = self.resolve(req.method(), &segments, query)?;
+        let (upgrade, body) = if routed.verb == Verb::Connect {
+            (Some(hyper::upgrade::on(&mut req)), bytes::Bytes::new())
+        } else {
+            let limited = Limited::new(req.body_mut(), self.body_limit);
+            match limited.collect().await {
+                Ok(b) => (None, b.to_bytes()),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                    return Err(Status::too_large(self.body_limit));
+                }
+                Err(e) => {
+                    return Err(Status::bad_request(format!(
+                        "reading the request body: {e}"
+                    )));
+                }
+            }
+        };
+        let headers = std::mem::take(req.headers_mut());
+        generated::dispatch(
+            &self.translators,
+            routed.request(headers, body, user, upgrade, &self.ctx),
+        )
+        .await
+    }
+
+    /// Answers a request made inside the process (controllers, the pod runtime): the same
+    /// route table, translators and checks as an HTTP request, without the HTTP.
+    pub async fn call(
+        &self,
+        method: &Method,
+        path: &str,
+        query: Query,
+        headers: http::HeaderMap,
+        body: bytes::Bytes,
+        user: User,
+    ) -> ApiResult {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let routed = self.resolve(method, &segments, query)?;
+        generated::dispatch(
+            &self.translators,
+            routed.request(headers, body, user, None, &self.ctx),
+        )
+        .await
+    }
+
+    /// The route, resource and verb a method and path name.
+    fn resolve(&self, method: &Method, segments: &[&str], query: Query) -> Result<Routed, Status> {
+        let found = generated::match_path(segments).ok_or_else(Status::path_not_found)?;
         let route = found
             .routes
             .iter()
             .map(|i| &ROUTES[*i as usize])
-            .find(|r| r.method == req.method().as_str())
+            .find(|r| r.method == method.as_str())
             .ok_or_else(|| {
                 Status::method_not_allowed(
                     "the server does not allow this method on the requested resource",
@@ -112,37 +159,48 @@ impl Router {
             }
             verb = Verb::Watch;
         }
-        let namespace = found.namespace.map(str::to_string);
-        let name = found.name.map(str::to_string);
-        let (upgrade, body) = if verb == Verb::Connect {
-            (Some(hyper::upgrade::on(&mut req)), bytes::Bytes::new())
-        } else {
-            let limited = Limited::new(req.body_mut(), self.body_limit);
-            match limited.collect().await {
-                Ok(b) => (None, b.to_bytes()),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                    return Err(Status::too_large(self.body_limit));
-                }
-                Err(e) => {
-                    return Err(Status::bad_request(format!(
-                        "reading the request body: {e}"
-                    )));
-                }
-            }
-        };
-        let api_req = ApiRequest {
+        Ok(Routed {
             route,
             resource,
             verb,
-            namespace,
-            name,
+            namespace: found.namespace.map(str::to_string),
+            name: found.name.map(str::to_string),
             query,
-            headers: std::mem::take(req.headers_mut()),
+        })
+    }
+}
+
+/// A request matched to its route, before its headers and body are attached.
+struct Routed {
+    route: &'static super::model::Route,
+    resource: &'static super::model::ResourceInfo,
+    verb: Verb,
+    namespace: Option<String>,
+    name: Option<String>,
+    query: Query,
+}
+
+impl Routed {
+    fn request(
+        self,
+        headers: http::HeaderMap,
+        body: bytes::Bytes,
+        user: User,
+        upgrade: Option<hyper::upgrade::OnUpgrade>,
+        ctx: &std::sync::Arc<super::objects::ApiContext>,
+    ) -> ApiRequest {
+        ApiRequest {
+            route: self.route,
+            resource: self.resource,
+            verb: self.verb,
+            namespace: self.namespace,
+            name: self.name,
+            query: self.query,
+            headers,
             body,
             user,
             upgrade,
-            ctx: self.ctx.clone(),
-        };
-        generated::dispatch(&self.translators, api_req).await
+            ctx: ctx.clone(),
+        }
     }
 }

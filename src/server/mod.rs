@@ -44,7 +44,7 @@ pub struct ServeOptions {
 }
 
 struct State {
-    router: Router,
+    router: Arc<Router>,
     auth: Authenticator,
 }
 
@@ -102,12 +102,41 @@ pub fn advertised_host(opts: &ServeOptions) -> String {
     }
 }
 
+/// The id that tells this k2d's containers apart from another k2d's on the same engine: made
+/// at first start, kept in the data directory.
+fn instance_id(data_dir: &std::path::Path) -> Result<String> {
+    let path = data_dir.join("instance-id");
+    if let Some(id) = files::read_optional(&path)?.map(|s| s.trim().to_string())
+        && !id.is_empty()
+    {
+        return Ok(id);
+    }
+    let id = crate::api::meta::new_uid();
+    files::write_private(&path, id.as_bytes())?;
+    Ok(id)
+}
+
+/// The engine client, or `None` when k2d runs without an engine (`--engine none`).
+fn engine(opts: &ServeOptions) -> Result<Option<Arc<crate::engine::Engine>>> {
+    if opts.engine == "none" {
+        return Ok(None);
+    }
+    let id = instance_id(&opts.data_dir)?;
+    let engine = crate::engine::Engine::new(&opts.engine, &id)
+        .with_context(|| format!("container engine {}", opts.engine))?;
+    Ok(Some(Arc::new(engine)))
+}
+
 /// Opens the object store, creates the default namespaces, and finishes what a crash
 /// interrupted (garbage collection, namespace deletions).
-fn open_store(data_dir: &std::path::Path) -> Result<ApiContext> {
+fn open_store(
+    data_dir: &std::path::Path,
+    engine: Option<Arc<crate::engine::Engine>>,
+) -> Result<ApiContext> {
     let store = crate::store::Store::open(data_dir).context("opening the object store")?;
     let ctx = ApiContext {
         store: Arc::new(store),
+        engine,
     };
     tokio::task::block_in_place(|| -> Result<()> {
         namespaces::ensure_defaults(&ctx)
@@ -143,19 +172,21 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes(),
     )?;
     let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
-    let ctx = Arc::new(open_store(&opts.data_dir)?);
+    let ctx = Arc::new(open_store(&opts.data_dir, engine(&opts)?)?);
 
     let addr = SocketAddr::new(opts.listen_address, opts.port);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
+    let router = Arc::new(Router {
+        translators: crate::translators::all(),
+        body_limit: DEFAULT_BODY_LIMIT,
+        server_address: server_url.trim_start_matches("https://").to_string(),
+        ctx,
+    });
+    crate::controllers::start(router.clone());
     let state = Arc::new(State {
-        router: Router {
-            translators: crate::translators::all(),
-            body_limit: DEFAULT_BODY_LIMIT,
-            server_address: server_url.trim_start_matches("https://").to_string(),
-            ctx,
-        },
+        router,
         auth: Authenticator::new(&creds.admin_token),
     });
     tracing::info!(engine = %opts.engine, "k2d serving the Kubernetes API on https://{addr}");

@@ -66,6 +66,8 @@ impl K2d {
                 &port.to_string(),
                 "--log-level",
                 "warn",
+                "--engine",
+                "none",
             ])
             .arg("--data-dir")
             .arg(&data_dir)

@@ -3,7 +3,6 @@
 //! sweep at start-up that finishes what a crash interrupted.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -75,9 +74,7 @@ pub fn orphan(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
 /// Deletes the dependents of `uid` whose owners are all gone, then, if the owner waits for them
 /// (Foreground), releases it. Runs after the response, so it takes its own handle on the store.
 pub fn collect_in_background(ctx: &ApiContext, uid: String) {
-    let ctx = ApiContext {
-        store: Arc::clone(&ctx.store),
-    };
+    let ctx = ctx.clone();
     tokio::spawn(async move {
         if let Err(e) = collect(&ctx, &uid) {
             tracing::warn!("garbage collection of the dependents of {uid} failed: {e}");
@@ -119,9 +116,7 @@ pub fn release_owners_in_background(ctx: &ApiContext, deleted: &Value) {
     if owners.is_empty() {
         return;
     }
-    let ctx = ApiContext {
-        store: Arc::clone(&ctx.store),
-    };
+    let ctx = ctx.clone();
     tokio::spawn(async move {
         let result = all_objects(&ctx).and_then(|all| {
             owners
@@ -185,12 +180,7 @@ pub fn check_owners_in_background(ctx: &ApiContext, resource: &'static ResourceI
     if owners.is_empty() {
         return;
     }
-    let (ctx, obj) = (
-        ApiContext {
-            store: Arc::clone(&ctx.store),
-        },
-        obj.clone(),
-    );
+    let (ctx, obj) = (ctx.clone(), obj.clone());
     tokio::spawn(async move {
         let result = all_objects(&ctx).and_then(|all| {
             let present = all.iter().any(|(_, o)| {

@@ -27,10 +27,14 @@ use super::status::{Status, StatusDetails};
 use super::{ApiRequest, table};
 use crate::store::{ObjectKey, Store, StoreError};
 
-/// What every request can reach: the store.
+/// What every request can reach: the store and the container engine. Cloning is cheap.
+#[derive(Clone)]
 pub struct ApiContext {
     /// The object store.
     pub store: Arc<Store>,
+    /// The container engine; `None` when k2d runs without one (`--engine none`: objects are
+    /// stored, nothing runs).
+    pub engine: Option<Arc<crate::engine::Engine>>,
 }
 
 /// The store key of an object of the request's resource.

@@ -2,8 +2,6 @@
 //! namespace exists and is not terminating before anything is created in it, and the purge of a
 //! deleted namespace's contents.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
 use super::options::DeleteOptions;
@@ -122,9 +120,7 @@ pub fn delete(ctx: &ApiContext, ns: &Value) -> Result<Value, Status> {
 /// Removes the contents of a terminating namespace, then the namespace once nothing is left.
 /// Objects held by finalizers keep it Terminating; every change in the namespace re-checks.
 pub fn purge_in_background(ctx: &ApiContext, namespace: String) {
-    let ctx = ApiContext {
-        store: Arc::clone(&ctx.store),
-    };
+    let ctx = ctx.clone();
     tokio::spawn(async move {
         if let Err(e) = purge(&ctx, &namespace).await {
             tracing::warn!("removing namespace {namespace} failed: {e}");

@@ -1,5 +1,5 @@
-//! Which container engine k2d talks to. Only the address is resolved here; the engine client
-//! arrives with the workloads work.
+//! Which container engine k2d talks to: the address given, `DOCKER_HOST`, or the first socket
+//! that exists.
 
 use std::path::Path;
 
