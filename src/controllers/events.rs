@@ -14,6 +14,11 @@ use crate::client::{Client, path};
 /// How many distinct recent events are remembered for counting repeats.
 const REMEMBERED: usize = 512;
 
+/// What identifies a repeat: the object's uid, the type, the reason and the message.
+type RepeatKey = (String, EventType, String, String);
+/// Where the first event of a repeat was written, and its count: namespace, name, count.
+type Written = (String, String, u64);
+
 /// `Normal` or `Warning`, the two event types Kubernetes has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventType {
@@ -39,7 +44,7 @@ pub struct Recorder {
     component: String,
     host: String,
     /// (object uid, type, reason, message) → (event namespace, event name, count).
-    recent: Arc<Mutex<HashMap<(String, EventType, String, String), (String, String, u64)>>>,
+    recent: Arc<Mutex<HashMap<RepeatKey, Written>>>,
 }
 
 impl Recorder {
