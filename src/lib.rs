@@ -9,7 +9,8 @@
 //! - [`cli`]: the `k2d` command;
 //! - [`client`]: the in-process API client of the controllers;
 //! - [`controllers`]: what acts on objects (the pod runtime, workload controllers, events);
-//! - [`engine`]: the container engine client.
+//! - [`engine`]: the container engine client;
+//! - [`runtime`]: the pod runtime (pods as containers).
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod client;
 pub mod controllers;
 pub mod engine;
 pub mod generated;
+pub mod runtime;
 pub mod security;
 pub mod server;
 pub mod store;
