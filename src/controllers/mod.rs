@@ -5,11 +5,13 @@
 
 pub mod events;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::api::router::Router;
 
-/// Starts every controller on this runtime. They run until the process ends.
-pub fn start(router: Arc<Router>) {
-    let _ = router;
+/// Starts every controller on this runtime. They run until the process ends. `data_dir` is
+/// k2d's data directory (the pod runtime keeps volume contents under it).
+pub fn start(router: Arc<Router>, data_dir: PathBuf) {
+    let _ = (router, data_dir);
 }

@@ -3,6 +3,10 @@
 //! container per init and app container joined to it; the pod's status is read back from the
 //! engine.
 //!
-//! - [`spec`]: a PodSpec's containers, env and volumes as engine container configurations.
+//! - [`spec`]: a PodSpec's containers, env and volumes as engine container configurations;
+//! - [`probes`]: startup, liveness and readiness probes;
+//! - [`logs`]: `pods/log`.
 
+pub mod logs;
+pub mod probes;
 pub mod spec;

@@ -82,3 +82,22 @@ pub fn prepare_volumes(pod: &Value, resolved: &Resolved, pod_dir: &Path) -> Resu
     let _ = (pod, resolved, pod_dir);
     Ok(())
 }
+
+/// The names of the ConfigMaps and Secrets a pod refers to (env, envFrom, volumes, projected
+/// sources, imagePullSecrets): a change to one of them may change the pod's files.
+pub fn references(pod: &Value) -> (Vec<String>, Vec<String>) {
+    let _ = pod;
+    (Vec::new(), Vec::new())
+}
+
+/// The registry credentials for pulling `image`, from the pod's imagePullSecrets
+/// (`kubernetes.io/dockerconfigjson` and `kubernetes.io/dockercfg`, `auth` or
+/// username/password), if one of them matches the image's registry.
+pub fn pull_credentials(
+    pod: &Value,
+    resolved: &Resolved,
+    image: &str,
+) -> Option<bollard::auth::DockerCredentials> {
+    let _ = (pod, resolved, image);
+    None
+}
