@@ -4,6 +4,7 @@
 //! changes (store watches, the engine's event stream); none polls while nothing happens.
 
 pub mod events;
+pub mod node;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,5 +14,11 @@ use crate::api::router::Router;
 /// Starts every controller on this runtime. They run until the process ends. `data_dir` is
 /// k2d's data directory (the pod runtime keeps volume contents under it).
 pub fn start(router: Arc<Router>, data_dir: PathBuf) {
-    let _ = (router, data_dir);
+    let _ = data_dir;
+    if let Some(engine) = router.ctx.engine.clone() {
+        node::start(
+            crate::client::Client::new(router.clone(), "kubelet"),
+            engine,
+        );
+    }
 }

@@ -23,3 +23,8 @@ pub const ROLE_APP: &str = "app";
 /// A digest of the container spec the container was created from; a different digest means
 /// the spec changed and the container is replaced.
 pub const SPEC_HASH: &str = "io.k2d.container.spec-hash";
+/// Which run of a pod's container this is: 0 for the first, one more for each restart.
+pub const ATTEMPT: &str = "io.k2d.container.attempt";
+
+/// The annotation on the Pod k2d shows for a container it did not create: the container's id.
+pub const FOREIGN_CONTAINER_ANNOTATION: &str = "k2d.io/container-id";
