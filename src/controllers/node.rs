@@ -40,7 +40,7 @@ pub fn host_ip() -> String {
     };
     let pick = |want_v4: bool, skip_bridges: bool| {
         ifs.iter()
-            .filter(|i| !i.is_loopback() && !(skip_bridges && bridge(&i.name)))
+            .filter(|i| !(i.is_loopback() || skip_bridges && bridge(&i.name)))
             .map(|i| i.ip())
             .find(|ip| ip.is_ipv4() == want_v4 || !want_v4)
     };
