@@ -20,5 +20,6 @@ pub fn start(router: Arc<Router>, data_dir: PathBuf) {
             crate::client::Client::new(router.clone(), "kubelet"),
             engine,
         );
+        crate::network::start(crate::client::Client::new(router.clone(), "kube-proxy"));
     }
 }
