@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod node;
+pub mod serviceaccounts;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +15,11 @@ use crate::api::router::Router;
 /// Starts every controller on this runtime. They run until the process ends. `data_dir` is
 /// k2d's data directory (the pod runtime keeps volume contents under it).
 pub fn start(router: Arc<Router>, data_dir: PathBuf) {
-    let _ = data_dir;
+    let ca = std::fs::read_to_string(data_dir.join("ca.crt")).unwrap_or_default();
+    serviceaccounts::start(
+        crate::client::Client::new(router.clone(), "kube-controller-manager"),
+        ca,
+    );
     if let Some(engine) = router.ctx.engine.clone() {
         node::start(
             crate::client::Client::new(router.clone(), "kubelet"),

@@ -134,9 +134,12 @@ fn open_store(
     engine: Option<Arc<crate::engine::Engine>>,
 ) -> Result<ApiContext> {
     let store = crate::store::Store::open(data_dir).context("opening the object store")?;
+    let tokens = crate::security::tokens::TokenIssuer::load_or_create(data_dir)
+        .context("the service account token key")?;
     let ctx = ApiContext {
         store: Arc::new(store),
         engine,
+        tokens: Arc::new(tokens),
     };
     tokio::task::block_in_place(|| -> Result<()> {
         namespaces::ensure_defaults(&ctx)
@@ -185,10 +188,9 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         ctx,
     });
     crate::controllers::start(router.clone(), opts.data_dir.clone());
-    let state = Arc::new(State {
-        router,
-        auth: Authenticator::new(&creds.admin_token),
-    });
+    let auth = Authenticator::new(&creds.admin_token)
+        .with_service_accounts(router.ctx.tokens.clone(), router.ctx.store.clone());
+    let state = Arc::new(State { router, auth });
     tracing::info!(engine = %opts.engine, "k2d serving the Kubernetes API on https://{addr}");
     tracing::info!("kubeconfig: {}", kubeconfig_path.display());
 

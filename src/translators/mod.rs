@@ -6,6 +6,7 @@ pub mod namespaces;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
 pub mod selfsubjectrulesreviews;
+pub mod serviceaccounts;
 pub mod services;
 
 use crate::generated::Translators;
@@ -15,6 +16,7 @@ pub fn all() -> Translators {
     let mut t = Translators::default();
     t.core_v1.namespaces = Box::new(namespaces::Namespaces);
     t.core_v1.services = Box::new(services::Services);
+    t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);
