@@ -5,7 +5,7 @@
 //!
 //! - [`spec`]: a PodSpec's containers, env and volumes as engine container configurations;
 //! - [`probes`]: startup, liveness and readiness probes;
-//! - [`logs`]: `pods/log`.
+//! - [`logs`]: serving `pods/log`.
 
 pub mod logs;
 pub mod probes;
