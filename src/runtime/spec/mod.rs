@@ -35,7 +35,7 @@ pub mod volumes;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 use std::collections::HashMap;
 use std::path::Path;
