@@ -35,6 +35,8 @@ pub mod volumes;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 pub(crate) mod testutil;
 
 use std::collections::HashMap;

@@ -147,6 +147,11 @@ pub fn apply(
                 mounts.push(named(memory_volume(uid, name), read_only, options));
             }
             "emptyDir" => {
+                if source.get("sizeLimit").is_some() {
+                    warnings.push(format!(
+                        "{v_at}.sizeLimit: not enforced by k2d on Docker for a disk-backed emptyDir"
+                    ));
+                }
                 let base = volumes::dir(input.pod_dir, kind, name);
                 let src = sub_dir(&base, sub.as_deref(), true)?;
                 mounts.push(bind(&src, read_only));

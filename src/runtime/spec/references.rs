@@ -133,4 +133,62 @@ mod tests {
         );
         assert_eq!(names(&json!({})), (vec![], vec![]));
     }
+
+    /// A client over a fresh store holding the default namespaces.
+    fn client(dir: &std::path::Path) -> Client {
+        use crate::api::objects::{ApiContext, namespaces};
+        use crate::api::router::{DEFAULT_BODY_LIMIT, Router};
+        use std::sync::Arc;
+        let ctx = ApiContext {
+            store: Arc::new(crate::store::Store::open(dir).unwrap()),
+            engine: None,
+        };
+        namespaces::ensure_defaults(&ctx).unwrap();
+        let router = Arc::new(Router {
+            translators: crate::translators::all(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            server_address: "127.0.0.1:6443".into(),
+            ctx: Arc::new(ctx),
+        });
+        Client::new(router, "kubelet")
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn resolve_reads_what_exists_and_leaves_out_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = client(tmp.path());
+        c.create(
+            &client::path("v1", "configmaps", Some("default"), None, None),
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"},
+                "data": {"mode": "fast"}}),
+        )
+        .await
+        .unwrap();
+        c.create(
+            &client::path("v1", "secrets", Some("default"), None, None),
+            &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                "stringData": {"password": "s3cr3t"}}),
+        )
+        .await
+        .unwrap();
+        let pod = json!({"metadata": {"name": "p", "namespace": "default"}, "spec": {
+            "containers": [{"name": "c", "envFrom": [
+                {"configMapRef": {"name": "settings"}},
+                {"configMapRef": {"name": "absent", "optional": true}},
+                {"secretRef": {"name": "db"}}
+            ]}],
+            "imagePullSecrets": [{"name": "regcred"}]
+        }});
+        let r = resolve(&c, &pod).await.unwrap();
+        let mut cms: Vec<&String> = r.configmaps.keys().collect();
+        cms.sort();
+        assert_eq!(cms, vec!["settings"]);
+        assert_eq!(r.configmaps["settings"]["data"]["mode"], "fast");
+        assert_eq!(r.secrets.keys().collect::<Vec<_>>(), vec!["db"]);
+        let decoded = crate::runtime::spec::env::secret_entries(&r.secrets["db"]);
+        assert_eq!(
+            decoded,
+            vec![("password".to_string(), "s3cr3t".to_string())]
+        );
+    }
 }

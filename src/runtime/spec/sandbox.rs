@@ -70,7 +70,7 @@ pub fn apply(body: &mut ContainerCreateBody, pod: &Value) -> Vec<String> {
     if !extra.is_empty() && !host_network {
         host.extra_hosts = Some(extra);
     }
-    dns(host, spec, host_network, &mut warnings);
+    dns(host, spec, host_network, None, &mut warnings);
     sysctls(host, spec, host_network, &mut warnings);
     warnings
 }
@@ -144,10 +144,38 @@ fn truncate_hostname(name: &str) -> String {
     name[..63].trim_end_matches(['-', '.']).to_string()
 }
 
+/// Sets the sandbox's DNS for a `ClusterFirst` pod once the cluster DNS exists (`cluster`:
+/// its nameserver, the pod's search domains and `ndots:5`), merged with the pod's dnsConfig
+/// as the kubelet merges. For the Services piece; [`apply`] leaves ClusterFirst pods on the
+/// engine's default DNS.
+pub fn apply_cluster_dns(
+    body: &mut ContainerCreateBody,
+    pod: &Value,
+    cluster: &ResolvConf,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let spec = pod.get("spec").unwrap_or(&Value::Null);
+    let host = body.host_config.get_or_insert_with(HostConfig::default);
+    dns(
+        host,
+        spec,
+        flag(spec, "hostNetwork"),
+        Some(cluster),
+        &mut warnings,
+    );
+    warnings
+}
+
 /// dnsPolicy and dnsConfig: `Default` takes the node's resolver configuration, `None` only
-/// dnsConfig, `ClusterFirst` (and `ClusterFirstWithHostNet`) the cluster DNS, which the
-/// Services piece sets: here only dnsConfig's additions.
-fn dns(host: &mut HostConfig, spec: &Value, host_network: bool, warnings: &mut Vec<String>) {
+/// dnsConfig, `ClusterFirst` (and `ClusterFirstWithHostNet`) the cluster DNS when given (else
+/// nothing: the engine's default DNS), each merged with dnsConfig.
+fn dns(
+    host: &mut HostConfig,
+    spec: &Value,
+    host_network: bool,
+    cluster: Option<&ResolvConf>,
+    warnings: &mut Vec<String>,
+) {
     let policy = str_at(spec, "dnsPolicy").unwrap_or("ClusterFirst");
     let config = spec.get("dnsConfig");
     let mut base = match policy {
@@ -161,14 +189,22 @@ fn dns(host: &mut HostConfig, spec: &Value, host_network: bool, warnings: &mut V
             }
             ResolvConf::default()
         }
-        "ClusterFirstWithHostNet" | "ClusterFirst" => {
-            if host_network && policy == "ClusterFirst" {
-                // The kubelet falls back to Default for a host-network pod with ClusterFirst.
-                ResolvConf::of_node()
-            } else {
-                ResolvConf::default()
-            }
+        "ClusterFirst" if host_network => {
+            // The kubelet falls back to Default for a host-network pod with ClusterFirst.
+            ResolvConf::of_node()
         }
+        "ClusterFirstWithHostNet" | "ClusterFirst" => match cluster {
+            Some(c) => c.clone(),
+            None => {
+                if config.is_some() {
+                    warnings.push(
+                        "spec.dnsConfig: merged with the cluster DNS, which is not set up yet; ignored"
+                            .into(),
+                    );
+                }
+                return;
+            }
+        },
         other => {
             warnings.push(format!("spec.dnsPolicy: unknown policy {other:?}, ignored"));
             ResolvConf::default()
@@ -209,7 +245,7 @@ fn dns(host: &mut HostConfig, spec: &Value, host_network: bool, warnings: &mut V
 }
 
 /// The parts of a resolv.conf the engine takes.
-#[derive(Default, Debug, PartialEq)]
+#[derive(Clone, Default, Debug, PartialEq)]
 pub struct ResolvConf {
     /// `nameserver` lines.
     pub nameservers: Vec<String>,
@@ -416,6 +452,39 @@ mod tests {
             (host(&b).dns.clone(), host(&b).dns_search.clone()),
             (None, None)
         );
+    }
+
+    #[test]
+    fn cluster_first_waits_for_the_cluster_dns() {
+        let spec = json!({"dnsConfig": {"searches": ["extra.example"], "options": [{"name": "ndots", "value": "2"}]}});
+        let (b, w) = run(spec.clone());
+        assert_eq!(
+            (host(&b).dns.clone(), host(&b).dns_search.clone()),
+            (None, None)
+        );
+        assert_eq!(
+            w,
+            vec!["spec.dnsConfig: merged with the cluster DNS, which is not set up yet; ignored"]
+        );
+        let pod = json!({"metadata": {"name": "p", "namespace": "shop"}, "spec": spec});
+        let cluster = ResolvConf {
+            nameservers: vec!["10.96.0.10".into()],
+            searches: vec!["shop.svc.cluster.local".into(), "svc.cluster.local".into()],
+            options: vec!["ndots:5".into()],
+        };
+        let mut body = ContainerCreateBody::default();
+        assert!(apply_cluster_dns(&mut body, &pod, &cluster).is_empty());
+        let h = host(&body);
+        assert_eq!(h.dns, Some(vec!["10.96.0.10".into()]));
+        assert_eq!(
+            h.dns_search,
+            Some(vec![
+                "shop.svc.cluster.local".into(),
+                "svc.cluster.local".into(),
+                "extra.example".into()
+            ])
+        );
+        assert_eq!(h.dns_options, Some(vec!["ndots:2".into()]));
     }
 
     #[test]

@@ -98,6 +98,8 @@ pub fn host_path(source: &Value) -> Result<(), String> {
     let is = |f: &dyn Fn(&fs::Metadata) -> bool| meta.as_ref().is_ok_and(f);
     let fail = |what: &str| Err(format!("hostPath type check failed: {path} is not {what}"));
     match kind {
+        // No check; a missing path becomes a directory, as container runtimes make it.
+        "" if meta.is_err() => fs::create_dir_all(path).map_err(|e| e.to_string()),
         "" => Ok(()),
         "DirectoryOrCreate" if meta.is_err() => {
             fs::create_dir_all(path).map_err(|e| e.to_string())?;
@@ -504,6 +506,11 @@ mod tests {
                 .ends_with("is not a character device")
         );
         hp(&missing, "").unwrap();
+        assert!(
+            missing.is_dir(),
+            "an untyped missing hostPath becomes a directory"
+        );
+        let missing = base.join("missing-too");
         assert_eq!(
             hp(&missing, "Bogus").unwrap_err(),
             "Bogus is an invalid volume type"
