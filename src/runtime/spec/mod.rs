@@ -123,7 +123,8 @@ impl ContainerInput<'_> {
 /// context, tty/stdin. Returns warnings for fields that cannot be honoured; `Err` is a
 /// CreateContainerConfigError message (a missing ConfigMap key that is not optional, ...).
 ///
-/// Also sets the PID namespace: the host's with `hostPID`, the sandbox's with
+/// Also sets the stop signal and timeout (`lifecycle.stopSignal`,
+/// `terminationGracePeriodSeconds`) and the PID namespace: the host's with `hostPID`, the sandbox's with
 /// `shareProcessNamespace`. Creates missing `subPath` directories of emptyDir and hostPath
 /// volumes, as the kubelet does when it starts a container.
 pub fn apply_container(
@@ -134,6 +135,7 @@ pub fn apply_container(
     let at = input.field_path();
     let env = env::build(input, &at, &mut warnings)?;
     process::apply(body, input.container, &env);
+    process::apply_stop(body, input.pod, input.container);
     let host = body.host_config.get_or_insert_with(HostConfig::default);
     resources::apply(host, input.container, &at, &mut warnings);
     security::apply(body, input, &at, &mut warnings)?;

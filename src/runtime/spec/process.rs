@@ -1,6 +1,7 @@
 //! A container's process: `command` replaces the image's ENTRYPOINT and `args` its CMD (a
 //! command without args runs with no arguments, the image's CMD dropped), both with `$(VAR)`
-//! references to the container's env; `workingDir`; `stdin`, `stdinOnce` and `tty`.
+//! references to the container's env; `workingDir`; `stdin`, `stdinOnce` and `tty`; how it is
+//! stopped (`lifecycle.stopSignal`, the pod's `terminationGracePeriodSeconds`).
 
 use bollard::models::ContainerCreateBody;
 use serde_json::Value;
@@ -36,6 +37,24 @@ pub fn apply(body: &mut ContainerCreateBody, container: &Value, env: &[(String, 
     }
     if flag(container, "tty") {
         body.tty = Some(true);
+    }
+}
+
+/// Sets the stop signal (`lifecycle.stopSignal`) and the stop timeout (the pod's
+/// `terminationGracePeriodSeconds`), used when the container is stopped without an explicit
+/// timeout.
+pub fn apply_stop(body: &mut ContainerCreateBody, pod: &Value, container: &Value) {
+    if let Some(grace) = pod
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+    {
+        body.stop_timeout = Some(grace.max(0));
+    }
+    if let Some(signal) = container
+        .pointer("/lifecycle/stopSignal")
+        .and_then(Value::as_str)
+    {
+        body.stop_signal = Some(signal.to_string());
     }
 }
 
@@ -86,6 +105,24 @@ mod tests {
         let b = run(json!({"name": "c", "command": [], "args": []}));
         assert_eq!((b.entrypoint, b.cmd, b.working_dir), (None, None, None));
         assert_eq!((b.tty, b.open_stdin), (None, None));
+    }
+
+    #[test]
+    fn stop_signal_and_grace() {
+        let mut b = ContainerCreateBody::default();
+        let pod = json!({"spec": {"terminationGracePeriodSeconds": 45}});
+        apply_stop(
+            &mut b,
+            &pod,
+            &json!({"name": "c", "lifecycle": {"stopSignal": "SIGUSR1"}}),
+        );
+        assert_eq!(
+            (b.stop_timeout, b.stop_signal.as_deref()),
+            (Some(45), Some("SIGUSR1"))
+        );
+        let mut b = ContainerCreateBody::default();
+        apply_stop(&mut b, &json!({"spec": {}}), &json!({"name": "c"}));
+        assert_eq!((b.stop_timeout, b.stop_signal), (None, None));
     }
 
     #[test]

@@ -50,7 +50,11 @@ pub fn apply(body: &mut ContainerCreateBody, pod: &Value) -> Vec<String> {
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)
                 .unwrap_or("default");
-            body.domainname = Some(format!("{sub}.{ns}.svc.cluster.local"));
+            let domain = format!("{sub}.{ns}.svc.cluster.local");
+            if flag(spec, "setHostnameAsFQDN") {
+                body.hostname = Some(format!("{}.{domain}", truncate_hostname(hostname)));
+            }
+            body.domainname = Some(domain);
         }
     }
     let mut extra = Vec::new();
@@ -71,6 +75,17 @@ pub fn apply(body: &mut ContainerCreateBody, pod: &Value) -> Vec<String> {
         host.extra_hosts = Some(extra);
     }
     dns(host, spec, host_network, None, &mut warnings);
+    if let Some(class) = str_at(spec, "runtimeClassName") {
+        warnings.push(format!(
+            "spec.runtimeClassName: RuntimeClass {class:?} is not resolved to an engine runtime by k2d, the engine's default runtime is used"
+        ));
+    }
+    if spec.get("resources").is_some() {
+        warnings.push(
+            "spec.resources: pod-level resources are not enforced by k2d on Docker (container resources are), ignored"
+                .into(),
+        );
+    }
     sysctls(host, spec, host_network, &mut warnings);
     warnings
 }
@@ -381,6 +396,11 @@ mod tests {
         let (b, _) = run(json!({"hostname": "db-0", "subdomain": "db", "containers": []}));
         assert_eq!(b.hostname.as_deref(), Some("db-0"));
         assert_eq!(b.domainname.as_deref(), Some("db.shop.svc.cluster.local"));
+        let (b, _) = run(json!({"hostname": "db-0", "subdomain": "db", "setHostnameAsFQDN": true}));
+        assert_eq!(
+            b.hostname.as_deref(),
+            Some("db-0.db.shop.svc.cluster.local")
+        );
         let (b, _) = run(
             json!({"hostNetwork": true, "hostPID": true, "hostIPC": true,
             "containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}]}),
@@ -391,6 +411,15 @@ mod tests {
         assert_eq!(b.hostname, None);
         assert_eq!(host(&b).port_bindings, None);
         assert_eq!(b.exposed_ports, Some(vec!["80/tcp".into()]));
+    }
+
+    #[test]
+    fn pod_fields_without_an_engine_meaning_warn() {
+        let (_, w) =
+            run(json!({"runtimeClassName": "gvisor", "resources": {"limits": {"cpu": "1"}}}));
+        assert_eq!(w.len(), 2);
+        assert!(w[0].starts_with("spec.runtimeClassName: RuntimeClass \"gvisor\""));
+        assert!(w[1].starts_with("spec.resources: pod-level resources"));
     }
 
     #[test]

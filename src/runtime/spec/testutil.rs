@@ -70,7 +70,7 @@ pub fn input_at<'a>(
 
 /// The engine on /var/run/docker.sock, or `None` (with a note) when it does not answer.
 pub async fn engine() -> Option<std::sync::Arc<crate::engine::Engine>> {
-    let engine = crate::engine::Engine::new("unix:///var/run/docker.sock", "podspec-test").ok()?;
+    let engine = crate::engine::Engine::new("unix:///var/run/docker.sock", TEST_INSTANCE).ok()?;
     match engine.negotiate().await {
         Ok(()) => Some(std::sync::Arc::new(engine)),
         Err(e) => {
@@ -100,12 +100,20 @@ pub async fn remove(docker: &bollard::Docker, id: &str) {
     let _ = docker.remove_container(id, Some(opts)).await;
 }
 
-/// Creates and starts a container named `name` from `body`; returns its id.
+/// The engine instance the test containers belong to (labelled so that no k2d takes them for
+/// strays of its own).
+pub const TEST_INSTANCE: &str = "podspec-test";
+
+/// Creates and starts a container named `name` from `body`, labelled as this test's;
+/// returns its id.
 pub async fn run(
     docker: &bollard::Docker,
     name: &str,
-    body: bollard::models::ContainerCreateBody,
+    mut body: bollard::models::ContainerCreateBody,
 ) -> Result<String, bollard::errors::Error> {
+    body.labels
+        .get_or_insert_with(Default::default)
+        .insert(crate::engine::labels::INSTANCE.into(), TEST_INSTANCE.into());
     let opts = bollard::query_parameters::CreateContainerOptions {
         name: Some(name.to_string()),
         ..Default::default()
