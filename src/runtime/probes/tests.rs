@@ -68,6 +68,42 @@ async fn http_get_statuses_and_headers() {
 }
 
 #[tokio::test]
+async fn https_accepts_any_certificate() {
+    let certified = rcgen::generate_simple_self_signed(vec!["k2d-probe.invalid".into()]).unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tls.read(&mut buf).await.unwrap();
+        tls.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+            .await
+            .unwrap();
+        tls.flush().await.unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    local(json!({"httpGet": {"port": port, "scheme": "HTTPS", "path": "/secure"}}))
+        .await
+        .unwrap();
+    assert!(served.await.unwrap().starts_with("GET /secure HTTP/1.1"));
+    // Once the server is gone, the probe fails.
+    let plain = local(json!({"httpGet": {"port": port, "scheme": "HTTP"}})).await;
+    assert!(plain.is_err());
+}
+
+#[tokio::test]
 async fn tcp_grpc_and_unknown_ports() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -193,10 +193,117 @@ async fn run_as_non_root_and_read_only_root() {
     assert!(w.is_empty(), "{w:?}");
     let id = run(&docker, &unique("ro"), body).await.expect("create");
     let (code, out) = output(&docker, &id).await;
+    let config = docker
+        .inspect_container(&id, None)
+        .await
+        .unwrap()
+        .config
+        .unwrap();
     remove(&docker, &id).await;
+    assert!(
+        config.cmd.unwrap_or_default().is_empty(),
+        "a command without args drops the image's CMD"
+    );
     assert_eq!(code, 0, "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "1234");
     assert_eq!(lines[1], "read-only");
     assert!(lines[2].ends_with("0000000000000000"), "{out}");
+}
+
+/// Runs `cmd` in a running container and returns its stdout.
+async fn exec_out(docker: &bollard::Docker, id: &str, cmd: &[&str]) -> String {
+    use futures_util::StreamExt;
+    let config = bollard::models::ExecConfig {
+        cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let exec = docker.create_exec(id, config).await.unwrap();
+    let mut text = String::new();
+    if let bollard::exec::StartExecResults::Attached { mut output, .. } =
+        docker.start_exec(&exec.id, None).await.unwrap()
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_running_container_sees_configmap_updates() {
+    let Some(engine) = engine().await else { return };
+    let docker = engine.docker();
+    let tmp = tempfile::tempdir().unwrap();
+    let pod_dir = tmp.path().join("pod");
+    let pod = json!({
+        "metadata": {"name": "live", "namespace": "prod", "uid": "u-live"},
+        "spec": {
+            "volumes": [{"name": "cfg", "configMap": {"name": "settings"}}],
+            "containers": [{"name": "app", "image": BUSYBOX, "command": ["sleep", "60"],
+                "volumeMounts": [
+                    {"name": "cfg", "mountPath": "/etc/cfg"},
+                    {"name": "cfg", "mountPath": "/etc/mode", "subPath": "mode"}
+                ]}]
+        }
+    });
+    let mut r = resolved();
+    prepare_volumes(&pod, &r, &pod_dir).unwrap();
+    let (body, _) = app_body(&pod, &pod_dir, "", &r);
+    let id = run(&docker, &unique("live"), body).await.expect("create");
+    let before = exec_out(&docker, &id, &["cat", "/etc/cfg/mode", "/etc/mode"]).await;
+    r.configmaps.get_mut("settings").unwrap()["data"]["mode"] = json!("slow");
+    prepare_volumes(&pod, &r, &pod_dir).unwrap();
+    let after = exec_out(&docker, &id, &["cat", "/etc/cfg/mode", "/etc/mode"]).await;
+    let listing = exec_out(&docker, &id, &["ls", "-a", "/etc/cfg"]).await;
+    remove(&docker, &id).await;
+    assert_eq!(before, "fastfast");
+    // Like the kubelet: the volume updates, a subPath mount keeps the file it was given.
+    assert_eq!(after, "slowfast");
+    assert!(listing.contains("..data"), "{listing}");
+}
+
+#[tokio::test]
+async fn host_ports_are_published() {
+    let Some(engine) = engine().await else { return };
+    let docker = engine.docker();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pod = json!({
+        "metadata": {"name": "published", "namespace": "prod", "uid": "u-pub"},
+        "spec": {"containers": [{"name": "web", "image": "k2d-test/httpd:latest",
+            "ports": [{"containerPort": 80, "hostPort": port, "hostIP": "127.0.0.1"}]}]}
+    });
+    let mut sandbox = ContainerCreateBody {
+        image: Some("k2d-test/httpd:latest".into()),
+        ..Default::default()
+    };
+    assert!(apply_sandbox(&mut sandbox, &pod).is_empty());
+    let id = run(&docker, &unique("published"), sandbox)
+        .await
+        .expect("create");
+    let mut answer = String::new();
+    for _ in 0..20 {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let _ = s
+                .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                .await;
+            let _ = s.read_to_string(&mut answer).await;
+            if !answer.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    remove(&docker, &id).await;
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
 }
