@@ -11,8 +11,10 @@ use serde_json::Value;
 use super::env::secret_bytes;
 use super::{Resolved, list_at, str_at};
 
-/// Docker Hub as credentials name it.
+/// Docker Hub as image names name it.
 const DOCKER_HUB: &str = "docker.io";
+/// Docker Hub as the engine names it in credentials.
+const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
 
 /// The credentials of the first imagePullSecret entry matching `image` (the most specific
 /// entry of that secret when several match).
@@ -64,7 +66,11 @@ fn credentials(entry: &Value, registry: &str) -> DockerCredentials {
         password: text("password"),
         auth: text("auth"),
         email: text("email"),
-        serveraddress: Some(registry.to_string()),
+        serveraddress: Some(if registry == DOCKER_HUB {
+            DOCKER_HUB_SERVER.to_string()
+        } else {
+            registry.to_string()
+        }),
         identitytoken: text("identitytoken"),
         registrytoken: text("registrytoken"),
     };
@@ -210,7 +216,10 @@ mod tests {
         let c = for_image(&pod, &r, "alice/app:1").unwrap();
         assert_eq!(c.username.as_deref(), Some("alice"));
         assert_eq!(c.password.as_deref(), Some("pw:with:colons"));
-        assert_eq!(c.serveraddress.as_deref(), Some("docker.io"));
+        assert_eq!(
+            c.serveraddress.as_deref(),
+            Some("https://index.docker.io/v1/")
+        );
         assert!(for_image(&pod, &r, "ghcr.io/alice/app").is_none());
     }
 
@@ -262,6 +271,7 @@ mod tests {
         let c = for_image(&pod, &r, "quay.io/bob/app").unwrap();
         assert_eq!(c.username.as_deref(), Some("bob"));
         assert_eq!(c.email.as_deref(), Some("b@x"));
+        assert_eq!(c.serveraddress.as_deref(), Some("quay.io"));
         assert!(for_image(&json!({}), &r, "quay.io/bob/app").is_none());
     }
 }

@@ -219,6 +219,12 @@ pub fn apply(
             )),
         }
     }
+    for (di, d) in list_at(input.container, "volumeDevices").iter().enumerate() {
+        let path = str_at(d, "devicePath").unwrap_or("");
+        warnings.push(format!(
+            "{at}.volumeDevices[{di}]: raw block volumes are not supported by k2d on Docker, {path} not created"
+        ));
+    }
     if !mounts.is_empty() {
         host.mounts = Some(mounts);
     }
@@ -388,6 +394,25 @@ mod tests {
                 .0
                 .unwrap_err()
                 .starts_with("failed to prepare subPath for volumeMount \"s\"")
+        );
+    }
+
+    #[test]
+    fn raw_block_devices_warn() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = pod(
+            json!([{"name": "blk", "persistentVolumeClaim": {"claimName": "raw"}}]),
+            json!([]),
+        );
+        p["spec"]["containers"][0]["volumeDevices"] =
+            json!([{"name": "blk", "devicePath": "/dev/xvda"}]);
+        let (h, w) = run(&p, tmp.path());
+        assert_eq!(h.unwrap().mounts, None);
+        assert_eq!(
+            w,
+            vec![
+                "spec.containers[0].volumeDevices[0]: raw block volumes are not supported by k2d on Docker, /dev/xvda not created"
+            ]
         );
     }
 

@@ -156,7 +156,8 @@ fn truncate_hostname(name: &str) -> String {
     if name.len() <= 63 {
         return name.to_string();
     }
-    name[..63].trim_end_matches(['-', '.']).to_string()
+    let cut: String = name.chars().take(63).collect();
+    cut.trim_end_matches(['-', '.']).to_string()
 }
 
 /// Sets the sandbox's DNS for a `ClusterFirst` pod once the cluster DNS exists (`cluster`:
@@ -427,6 +428,12 @@ mod tests {
         let name = format!("{}-{}", "a".repeat(62), "b".repeat(10));
         assert_eq!(truncate_hostname(&name), "a".repeat(62));
         assert_eq!(truncate_hostname("short"), "short");
+        let wide = "é".repeat(40);
+        assert_eq!(
+            truncate_hostname(&wide),
+            wide,
+            "never cut inside a character"
+        );
     }
 
     #[test]
