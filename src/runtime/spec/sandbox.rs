@@ -323,6 +323,12 @@ fn sysctls(host: &mut HostConfig, spec: &Value, host_network: bool, warnings: &m
         let (Some(name), Some(value)) = (str_at(s, "name"), str_at(s, "value")) else {
             continue;
         };
+        if !namespaced(name) {
+            warnings.push(format!(
+                "spec.securityContext.sysctls[{i}]: {name} is not namespaced, it cannot be set for one pod, ignored"
+            ));
+            continue;
+        }
         if host_network && name.starts_with("net.") {
             warnings.push(format!(
                 "spec.securityContext.sysctls[{i}]: {name} cannot be set for a pod on the host's network, ignored"
@@ -334,6 +340,21 @@ fn sysctls(host: &mut HostConfig, spec: &Value, host_network: bool, warnings: &m
     if !out.is_empty() {
         host.sysctls = Some(out);
     }
+}
+
+/// The sysctls a container engine can set in a pod's own namespaces (network and IPC).
+fn namespaced(name: &str) -> bool {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    name.starts_with("net.") || name.starts_with("fs.mqueue.") || IPC.contains(&name)
 }
 
 #[cfg(test)]
@@ -543,6 +564,15 @@ mod tests {
         let s = host(&b).sysctls.clone().unwrap();
         assert_eq!(s["net.ipv4.ip_unprivileged_port_start"], "0");
         assert_eq!(s["kernel.shm_rmid_forced"], "1");
+        let (b, w) = run(json!({"securityContext": {"sysctls": [
+            {"name": "vm.swappiness", "value": "10"}, {"name": "fs.mqueue.msg_max", "value": "20"}]}}));
+        assert_eq!(host(&b).sysctls.clone().unwrap().len(), 1);
+        assert_eq!(
+            w,
+            vec![
+                "spec.securityContext.sysctls[0]: vm.swappiness is not namespaced, it cannot be set for one pod, ignored"
+            ]
+        );
         let (b, w) = run(json!({"hostNetwork": true, "securityContext": {"sysctls": [
             {"name": "net.core.somaxconn", "value": "1024"}]}}));
         assert_eq!(host(&b).sysctls, None);
