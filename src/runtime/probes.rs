@@ -5,10 +5,10 @@
 //! - [`config`] reads a probe and counts results into verdicts;
 //! - [`check`] runs one attempt.
 //!
-//! Differences from the kubelet: HTTP redirects are not followed (a 3xx is itself a
-//! success); HTTPS does not verify the certificate (like the kubelet); gRPC probes always
-//! fail with a message saying they are unsupported; an exec probe that times out leaves its
-//! process running (the engine cannot stop an exec).
+//! As the kubelet: HTTP redirects to the same host are followed (at most 10), one to another
+//! host counts as success; HTTPS does not verify the certificate. Unlike it: gRPC probes
+//! always fail with a message saying they are unsupported; an exec probe that times out
+//! leaves its process running (the engine cannot stop an exec).
 
 pub mod check;
 pub mod config;

@@ -140,8 +140,32 @@ fn host_port(host: &str, port: u16) -> String {
     }
 }
 
-/// An HTTP/1.1 GET; a status from 200 to 399 is success (redirects are not followed: a 3xx
-/// is itself a success). HTTPS skips certificate verification, as the kubelet does.
+/// How many redirects an HTTP probe follows, as the kubelet's.
+const MAX_REDIRECTS: usize = 10;
+
+/// One hop of an HTTP probe.
+#[derive(Clone, Debug, PartialEq)]
+struct Hop {
+    https: bool,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl Hop {
+    fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!(
+            "{scheme}://{}{}",
+            host_port(&self.host, self.port),
+            self.path
+        )
+    }
+}
+
+/// An HTTP/1.1 GET; a status from 200 to 399 is success. Redirects to the same host are
+/// followed (at most 10); a redirect to another host is a success, as the kubelet counts it.
+/// HTTPS skips certificate verification, as the kubelet does.
 async fn http_get(
     host: &str,
     port: u16,
@@ -150,39 +174,27 @@ async fn http_get(
     headers: &[(String, String)],
     timeout: Duration,
 ) -> Outcome {
-    let https = scheme.eq_ignore_ascii_case("HTTPS");
-    let url = format!(
-        "{}://{}{path}",
-        if https { "https" } else { "http" },
-        host_port(host, port)
-    );
+    let first = Hop {
+        https: scheme.eq_ignore_ascii_case("HTTPS"),
+        host: host.to_string(),
+        port,
+        path: path.to_string(),
+    };
+    let url = first.url();
     let run = async {
-        let tcp = connect(host, port, timeout).await?;
-        let mut req = http::Request::builder()
-            .method("GET")
-            .uri(path)
-            .header("host", host_port(host, port))
-            .header("user-agent", USER_AGENT)
-            .header("accept", "*/*");
-        for (name, value) in headers {
-            let h = req.headers_mut().ok_or("invalid request")?;
-            let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
-            let value = http::HeaderValue::from_str(value).map_err(|e| e.to_string())?;
-            h.insert(name, value);
+        let mut hop = first.clone();
+        for _ in 0..MAX_REDIRECTS {
+            let (status, location) = get(&hop, headers, timeout).await?;
+            if !(300..400).contains(&status) {
+                return Ok(status);
+            }
+            match location.and_then(|l| redirect(&hop, &l)) {
+                Some(next) if next.host == first.host => hop = next,
+                // Another host, or nowhere to go: the redirect itself is the answer.
+                _ => return Ok(status),
+            }
         }
-        let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
-        let status = if https {
-            let name = rustls_pki_types::ServerName::try_from(host.to_string())
-                .map_err(|e| e.to_string())?;
-            let tls = tokio_rustls::TlsConnector::from(insecure_tls())
-                .connect(name, tcp)
-                .await
-                .map_err(|e| e.to_string())?;
-            send(TokioIo::new(tls), req).await?
-        } else {
-            send(TokioIo::new(tcp), req).await?
-        };
-        Ok::<_, String>(status)
+        Err(format!("stopped after {MAX_REDIRECTS} redirects"))
     };
     match tokio::time::timeout(timeout, run).await {
         Err(_) => Err(format!(
@@ -194,7 +206,80 @@ async fn http_get(
     }
 }
 
-async fn send<T>(io: T, req: http::Request<Empty<Bytes>>) -> Result<u16, String>
+/// Where a `Location` leads from `hop`: an absolute URL, an absolute path, or a path relative
+/// to the current one.
+fn redirect(hop: &Hop, location: &str) -> Option<Hop> {
+    if let Some((scheme, rest)) = location.split_once("://") {
+        let https = match scheme.to_ascii_lowercase().as_str() {
+            "http" => false,
+            "https" => true,
+            _ => return None,
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let uri: http::uri::Authority = authority.parse().ok()?;
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let host = uri
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        return Some(Hop {
+            https,
+            host,
+            port,
+            path: path.to_string(),
+        });
+    }
+    let path = if location.starts_with('/') {
+        location.to_string()
+    } else {
+        let dir = hop.path.split('?').next().unwrap_or("/");
+        let dir = &dir[..=dir.rfind('/').unwrap_or(0)];
+        format!("{dir}{location}")
+    };
+    Some(Hop {
+        path,
+        ..hop.clone()
+    })
+}
+
+/// One request; the status and the `Location` header.
+async fn get(
+    hop: &Hop,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<(u16, Option<String>), String> {
+    let tcp = connect(&hop.host, hop.port, timeout).await?;
+    let mut req = http::Request::builder()
+        .method("GET")
+        .uri(&hop.path)
+        .header("host", host_port(&hop.host, hop.port))
+        .header("user-agent", USER_AGENT)
+        .header("accept", "*/*");
+    for (name, value) in headers {
+        let h = req.headers_mut().ok_or("invalid request")?;
+        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+        let value = http::HeaderValue::from_str(value).map_err(|e| e.to_string())?;
+        h.insert(name, value);
+    }
+    let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
+    if hop.https {
+        let name =
+            rustls_pki_types::ServerName::try_from(hop.host.clone()).map_err(|e| e.to_string())?;
+        let tls = tokio_rustls::TlsConnector::from(insecure_tls())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| e.to_string())?;
+        send(TokioIo::new(tls), req).await
+    } else {
+        send(TokioIo::new(tcp), req).await
+    }
+}
+
+async fn send<T>(io: T, req: http::Request<Empty<Bytes>>) -> Result<(u16, Option<String>), String>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -204,7 +289,13 @@ where
     let driver = tokio::spawn(conn);
     let res = sender.send_request(req).await.map_err(|e| e.to_string());
     driver.abort();
-    Ok(res?.status().as_u16())
+    let res = res?;
+    let location = res
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    Ok((res.status().as_u16(), location))
 }
 
 /// A TLS client that accepts any server certificate (the kubelet's probes do not verify).
@@ -266,5 +357,44 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(path: &str) -> Hop {
+        Hop {
+            https: false,
+            host: "10.0.0.7".into(),
+            port: 8080,
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn redirect_targets() {
+        let from = hop("/app/health?x=1");
+        assert_eq!(redirect(&from, "/login").unwrap(), hop("/login"));
+        assert_eq!(redirect(&from, "ready").unwrap(), hop("/app/ready"));
+        let abs = redirect(&from, "https://10.0.0.7:8443/secure").unwrap();
+        assert_eq!(
+            abs,
+            Hop {
+                https: true,
+                host: "10.0.0.7".into(),
+                port: 8443,
+                path: "/secure".into()
+            }
+        );
+        let other = redirect(&from, "http://example.com").unwrap();
+        assert_eq!(
+            (other.host.as_str(), other.port, other.path.as_str()),
+            ("example.com", 80, "/")
+        );
+        let v6 = redirect(&from, "http://[::1]:81/x").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 81));
+        assert!(redirect(&from, "ftp://x/y").is_none());
     }
 }

@@ -58,13 +58,59 @@ async fn http_get_statuses_and_headers() {
     assert!(req.contains("x-probe: k2d"), "{req}");
     assert!(req.contains(&format!("host: 127.0.0.1:{port}")), "{req}");
 
-    let (port, _) = server("302 Found").await;
+    let (port, _) = server("302 Found\r\nlocation: http://elsewhere.example/").await;
     local(json!({"httpGet": {"port": port}})).await.unwrap();
     let (port, _) = server("503 Service Unavailable").await;
     assert_eq!(
         local(json!({"httpGet": {"port": port}})).await.unwrap_err(),
         "HTTP probe failed with statuscode: 503"
     );
+}
+
+/// A server answering each request from `answers` in turn; returns its port and the request
+/// lines it got.
+async fn servers(answers: Vec<String>) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        for answer in answers {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap();
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            lines.push(text.lines().next().unwrap_or("").to_string());
+            let reply = format!("HTTP/1.1 {answer}\r\ncontent-length: 0\r\n\r\n");
+            s.write_all(reply.as_bytes()).await.unwrap();
+        }
+        lines
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn same_host_redirects_are_followed() {
+    let (port, lines) = servers(vec![
+        "301 Moved Permanently\r\nlocation: /healthz/".into(),
+        "307 Temporary Redirect\r\nlocation: deep".into(),
+        "500 Internal Server Error".into(),
+    ])
+    .await;
+    let err = local(json!({"httpGet": {"port": port, "path": "/healthz"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(err, "HTTP probe failed with statuscode: 500");
+    assert_eq!(
+        lines.await.unwrap(),
+        vec![
+            "GET /healthz HTTP/1.1",
+            "GET /healthz/ HTTP/1.1",
+            "GET /healthz/deep HTTP/1.1"
+        ]
+    );
+    let (port, _) = servers(vec!["302 Found\r\nlocation: /loop".into(); 10]).await;
+    let err = local(json!({"httpGet": {"port": port}})).await.unwrap_err();
+    assert!(err.ends_with("stopped after 10 redirects"), "{err}");
 }
 
 #[tokio::test]
