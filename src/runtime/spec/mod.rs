@@ -17,6 +17,14 @@
 //!   hostPath volumes, written by [`atomic`];
 //! - [`credentials`] holds imagePullSecrets;
 //! - [`references`] holds the ConfigMaps and Secrets a pod names.
+//!
+//! What lives where, for the runtime that cleans up after a pod:
+//! - `<pod_dir>/volumes/{empty-dir,configmap,secret,downward-api,projected}/<volume>`: the
+//!   pod's files (the pod directory is 0700; remove it with the pod);
+//! - engine volume `k2d-emptydir-<pod uid>-<volume>` (labelled `io.k2d.pod.uid`): an emptyDir
+//!   with medium Memory, a tmpfs shared by the pod's containers (remove it with the pod);
+//! - engine volume `k2d-pvc-<namespace>-<claim>`: a persistentVolumeClaim's data, and
+//!   `k2d-pvc-<namespace>-<pod>-<volume>` for a generic ephemeral volume (the storage piece's).
 
 pub mod atomic;
 pub mod credentials;

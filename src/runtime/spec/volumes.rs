@@ -78,7 +78,11 @@ pub fn prepare(pod: &Value, resolved: &Resolved, pod_dir: &Path) -> Result<(), S
 }
 
 /// An emptyDir on disk: world-writable like the kubelet makes it, group-owned by fsGroup.
+/// An existing one is left as the pod's containers left it.
 fn empty_dir(dir: &Path, gid: Option<u32>) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
     fs::create_dir_all(dir)?;
     let mode = match gid {
         Some(g) => {
@@ -433,7 +437,18 @@ mod tests {
             {"name": "cfg", "secret": {"secretName": "db", "defaultMode": 0o400}}
         ]));
         prepare(&p, &resolved(), tmp.path()).unwrap();
-        assert_eq!(mode(&dir(tmp.path(), "emptyDir", "scratch")), 0o777);
+        let scratch = dir(tmp.path(), "emptyDir", "scratch");
+        assert_eq!(mode(&scratch), 0o777);
+        fs::write(scratch.join("kept"), "x").unwrap();
+        fs::set_permissions(&scratch, fs::Permissions::from_mode(0o770)).unwrap();
+        prepare(&p, &resolved(), tmp.path()).unwrap();
+        assert_eq!(
+            mode(&scratch),
+            0o770,
+            "a second run leaves the emptyDir alone"
+        );
+        assert!(scratch.join("kept").exists());
+        fs::remove_dir_all(&scratch).unwrap();
         assert!(!dir(tmp.path(), "emptyDir", "ram").exists());
         p["spec"]["securityContext"] = json!({"fsGroup": 2000});
         match prepare(&p, &resolved(), tmp.path()) {
