@@ -7,7 +7,7 @@
 //! - [`quantity`] holds Kubernetes resource quantities, exactly;
 //! - [`expand`] holds `$(VAR)` references;
 //! - [`fieldref`] holds downward API values (`fieldRef`, `resourceFieldRef`);
-//! - [`env`] holds `env` and `envFrom`;
+//! - [`mod@env`] holds `env` and `envFrom`;
 //! - [`process`] holds command, args, workingDir, stdin and tty;
 //! - [`resources`] holds limits and requests;
 //! - [`security`] holds security contexts;
@@ -16,7 +16,7 @@
 //! - [`volumes`] holds the files of configMap, secret, downwardAPI, projected, emptyDir and
 //!   hostPath volumes, written by [`atomic`];
 //! - [`credentials`] holds imagePullSecrets;
-//! - [`references`] holds the ConfigMaps and Secrets a pod names.
+//! - [`mod@references`] holds the ConfigMaps and Secrets a pod names.
 //!
 //! What lives where, for the runtime that cleans up after a pod:
 //! - `<pod_dir>/volumes/{empty-dir,configmap,secret,downward-api,projected}/<volume>`: the
