@@ -1,5 +1,5 @@
 //! Startup, liveness and readiness probes (exec through the engine, httpGet and tcpSocket to
-//! the pod's IP, grpc where it maps), run on their own timers while a container runs, with the
+//! the pod's IP or `host`), run on their own timers while a container runs, with the
 //! thresholds of a kubelet. The runtime hears only changes of a probe's verdict.
 //!
 //! - [`config`] reads a probe and counts results into verdicts;
@@ -15,11 +15,9 @@ pub mod config;
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
-use tokio::time::Instant;
-
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use crate::engine::Engine;
 
