@@ -10,10 +10,12 @@ use super::expand::expand_with;
 use super::fieldref::{self, Facts};
 use super::{ContainerInput, Resolved, flag, list_at, str_at};
 
-/// The environment of `input`'s container as ordered (name, value) pairs, each name once.
-/// `Err` is the kubelet's CreateContainerConfigError message.
+/// The environment of `input`'s container as ordered (name, value) pairs, each name once,
+/// on top of `base` (the Kubernetes service variables: referable with `$(VAR)`, replaced by
+/// the container's own). `Err` is the kubelet's CreateContainerConfigError message.
 pub fn build(
     input: &ContainerInput<'_>,
+    base: &[(String, String)],
     at: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<(String, String)>, String> {
@@ -23,6 +25,9 @@ pub fn build(
         .and_then(Value::as_str)
         .unwrap_or("default");
     let mut env = Env::default();
+    for (k, v) in base {
+        env.set(k.clone(), v.clone());
+    }
     for (i, from) in list_at(input.container, "envFrom").iter().enumerate() {
         let prefix = str_at(from, "prefix").unwrap_or("");
         let (kind, reference, entries) = if let Some(r) = from.get("configMapRef") {
@@ -213,7 +218,7 @@ mod tests {
         let p = pod(container);
         let r = resolved();
         let mut w = Vec::new();
-        let out = build(&input_for(&p, &r), "spec.containers[0]", &mut w);
+        let out = build(&input_for(&p, &r), &[], "spec.containers[0]", &mut w);
         (out, w)
     }
 
@@ -356,6 +361,34 @@ mod tests {
                 ("SA", "default"),
                 ("MEM", "256"),
                 ("REF", "api.prod"),
+            ])
+        );
+    }
+
+    #[test]
+    fn service_variables_come_first_and_yield() {
+        let p = pod(json!({"name": "c", "env": [
+            {"name": "DB_URL", "value": "tcp://$(DB_SERVICE_HOST):$(DB_SERVICE_PORT)"},
+            {"name": "DB_SERVICE_PORT", "value": "6543"}
+        ]}));
+        let r = resolved();
+        let base = pairs(&[
+            ("DB_SERVICE_HOST", "10.96.0.20"),
+            ("DB_SERVICE_PORT", "5432"),
+        ]);
+        let got = build(
+            &input_for(&p, &r),
+            &base,
+            "spec.containers[0]",
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            pairs(&[
+                ("DB_SERVICE_HOST", "10.96.0.20"),
+                ("DB_SERVICE_PORT", "6543"),
+                ("DB_URL", "tcp://10.96.0.20:5432"),
             ])
         );
     }

@@ -128,7 +128,9 @@ impl ContainerInput<'_> {
 /// Completes the configuration of an app or init container, whose image, name, labels and
 /// namespace joins (network, IPC, UTS of the sandbox) the runtime has set. Adds command and
 /// args with `$(VAR)` expansion, workingDir, env and envFrom, mounts, resources, security
-/// context, tty/stdin. Returns warnings for fields that cannot be honoured; `Err` is a
+/// context, tty/stdin. Variables already in `body.env` (the Kubernetes service variables, set
+/// by the runtime before the call) come first: the container's `$(VAR)` references see them
+/// and its own env and envFrom replace them, as in the kubelet. Returns warnings for fields that cannot be honoured; `Err` is a
 /// CreateContainerConfigError message (a missing ConfigMap key that is not optional, ...).
 ///
 /// Also sets the stop signal and timeout (`lifecycle.stopSignal`,
@@ -141,7 +143,16 @@ pub fn apply_container(
 ) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
     let at = input.field_path();
-    let env = env::build(input, &at, &mut warnings)?;
+    let base: Vec<(String, String)> = body
+        .env
+        .iter()
+        .flatten()
+        .map(|e| match e.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (e.clone(), String::new()),
+        })
+        .collect();
+    let env = env::build(input, &base, &at, &mut warnings)?;
     process::apply(body, input.container, &env);
     process::apply_stop(body, input.pod, input.container);
     let host = body.host_config.get_or_insert_with(HostConfig::default);

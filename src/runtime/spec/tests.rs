@@ -116,6 +116,27 @@ fn a_deployment_container_end_to_end() {
 }
 
 #[test]
+fn service_variables_set_by_the_runtime_are_kept() {
+    let pod = deployment_pod();
+    let r = resolved();
+    let mut b = body();
+    b.env = Some(vec![
+        "WEB_SERVICE_HOST=10.96.0.5".into(),
+        "DB_password=old".into(),
+    ]);
+    apply_container(&mut b, &input(&pod, &r, false, 1)).unwrap();
+    assert_eq!(
+        b.env,
+        Some(vec![
+            "WEB_SERVICE_HOST=10.96.0.5".into(),
+            "DB_password=s3cr3t".into(),
+            "DB_user=admin".into(),
+            "POD_IP=10.0.0.9".into()
+        ])
+    );
+}
+
+#[test]
 fn init_containers_are_named_by_their_own_list() {
     let mut pod = deployment_pod();
     pod["spec"]["initContainers"][0]["securityContext"] = json!({"windowsOptions": {}});
