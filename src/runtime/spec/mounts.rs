@@ -124,9 +124,16 @@ pub fn apply(
         match kind {
             "emptyDir" if str_at(source, "medium") == Some("Memory") => {
                 let mut o = vec!["mode=0777".to_string()];
-                if let Some(limit) = source.get("sizeLimit") {
-                    let q = Quantity::from_json(limit).map_err(|e| format!("{v_at}.sizeLimit: {e}"))?;
-                    o.insert(0, format!("size={}", q.value()));
+                let size = match source.get("sizeLimit") {
+                    Some(limit) => Some(
+                        Quantity::from_json(limit)
+                            .map_err(|e| format!("{v_at}.sizeLimit: {e}"))?
+                            .value(),
+                    ),
+                    None => pod_memory_limit(spec),
+                };
+                if let Some(size) = size {
+                    o.insert(0, format!("size={size}"));
                 }
                 if let Some(g) = fs_group {
                     o.push(format!("gid={g}"));
@@ -232,6 +239,22 @@ pub fn apply(
         host.devices = Some(devices);
     }
     Ok(())
+}
+
+/// The memory all of a pod's app containers may use, when each has a limit: the size of a
+/// memory-backed emptyDir without sizeLimit, as the kubelet sizes it (else the engine's
+/// tmpfs default applies).
+fn pod_memory_limit(spec: &Value) -> Option<i128> {
+    let containers = list_at(spec, "containers");
+    if containers.is_empty() {
+        return None;
+    }
+    let mut total = 0;
+    for c in containers {
+        let limit = c.pointer("/resources/limits/memory")?;
+        total += Quantity::from_json(limit).ok()?.value();
+    }
+    Some(total)
 }
 
 /// `base` joined with a subPath, made a directory when missing and `create` (as the kubelet
@@ -375,6 +398,40 @@ mod tests {
         assert_eq!(d[0].path_on_host.as_deref(), Some("/dev/ttyUSB0"));
         assert_eq!(d[0].path_in_container.as_deref(), Some("/dev/ttyUSB0"));
         assert_eq!(d[0].cgroup_permissions.as_deref(), Some("rwm"));
+    }
+
+    #[test]
+    fn memory_volumes_default_to_the_pods_memory_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = pod(
+            json!([{"name": "ram", "emptyDir": {"medium": "Memory"}}]),
+            json!([{"name": "ram", "mountPath": "/ram"}]),
+        );
+        p["spec"]["securityContext"] = json!({});
+        let o = |p: &Value| {
+            let (h, _) = run(p, tmp.path());
+            let m = h.unwrap().mounts.unwrap();
+            let opts = m[0]
+                .volume_options
+                .clone()
+                .unwrap()
+                .driver_config
+                .unwrap()
+                .options
+                .unwrap();
+            opts["o"].clone()
+        };
+        assert_eq!(
+            o(&p),
+            "mode=0777",
+            "without limits the engine's default applies"
+        );
+        p["spec"]["containers"][0]["resources"] = json!({"limits": {"memory": "64Mi"}});
+        p["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "side", "resources": {"limits": {"memory": "32Mi"}}}));
+        assert_eq!(o(&p), "size=100663296,mode=0777");
     }
 
     #[test]
