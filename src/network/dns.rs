@@ -211,7 +211,10 @@ pub fn start(store: Arc<Store>) {
     let udp_resolver = resolver.clone();
     tokio::spawn(async move {
         match UdpSocket::bind(addr).await {
-            Ok(sock) => serve_udp(Arc::new(sock), udp_resolver).await,
+            Ok(sock) => {
+                super::dns_ready();
+                serve_udp(Arc::new(sock), udp_resolver).await
+            }
             Err(e) => tracing::warn!("cluster DNS cannot listen on udp {addr}: {e}"),
         }
     });

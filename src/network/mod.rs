@@ -52,6 +52,22 @@ pub fn pod_dns(namespace: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
     )
 }
 
+/// Set once the cluster DNS server listens.
+static DNS_READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The resolver settings for ClusterFirst pods in `namespace`, once the cluster DNS serves
+/// (`None` before, or when it cannot: pods then use the engine's default DNS).
+pub fn cluster_dns(namespace: &str) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+    DNS_READY
+        .load(std::sync::atomic::Ordering::Acquire)
+        .then(|| pod_dns(namespace))
+}
+
+/// Records that the cluster DNS serves.
+pub(crate) fn dns_ready() {
+    DNS_READY.store(true, std::sync::atomic::Ordering::Release);
+}
+
 /// Makes the service network local, then starts the DNS server and the Service proxy.
 pub fn start(client: Client) {
     tokio::spawn(async move {

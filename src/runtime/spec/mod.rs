@@ -38,6 +38,7 @@ pub mod references;
 pub mod resources;
 pub mod sandbox;
 pub mod security;
+pub mod service_env;
 pub mod volumes;
 
 #[cfg(test)]
@@ -64,6 +65,12 @@ pub struct Resolved {
     pub configmaps: HashMap<String, Value>,
     /// Secrets by name.
     pub secrets: HashMap<String, Value>,
+    /// Service account tokens for the pod's projected `serviceAccountToken` sources, by
+    /// (audience, expirationSeconds), issued through TokenRequest as a kubelet asks for them.
+    pub tokens: HashMap<(String, i64), String>,
+    /// The Services whose variables the pod's containers get (`KUBERNETES_SERVICE_HOST`, ...):
+    /// those of its namespace when `enableServiceLinks` is not false, and `kubernetes`.
+    pub services: Vec<Value>,
 }
 
 /// Reads the ConfigMaps and Secrets a pod's env, envFrom, volumes and imagePullSecrets name.
@@ -143,15 +150,16 @@ pub fn apply_container(
 ) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
     let at = input.field_path();
-    let base: Vec<(String, String)> = body
-        .env
-        .iter()
-        .flatten()
-        .map(|e| match e.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (e.clone(), String::new()),
-        })
-        .collect();
+    let base: Vec<(String, String)> = match &body.env {
+        Some(given) => given
+            .iter()
+            .map(|e| match e.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (e.clone(), String::new()),
+            })
+            .collect(),
+        None => service_env::variables(&input.resolved.services),
+    };
     let env = env::build(input, &base, &at, &mut warnings)?;
     process::apply(body, input.container, &env);
     process::apply_stop(body, input.pod, input.container);
@@ -176,7 +184,20 @@ pub fn apply_container(
 /// protocol), hostNetwork/hostPID/hostIPC, hostname and subdomain, host aliases, DNS config,
 /// sysctls. Returns warnings for fields that cannot be honoured.
 pub fn apply_sandbox(body: &mut ContainerCreateBody, pod: &Value) -> Vec<String> {
-    sandbox::apply(body, pod)
+    let mut warnings = sandbox::apply(body, pod);
+    let ns = pod
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    if let Some((nameservers, searches, options)) = crate::network::cluster_dns(ns) {
+        let cluster = sandbox::ResolvConf {
+            nameservers,
+            searches,
+            options,
+        };
+        warnings.extend(sandbox::apply_cluster_dns(body, pod, &cluster));
+    }
+    warnings
 }
 
 /// Makes the contents of a pod's volumes in `pod_dir` (ConfigMap, Secret, downwardAPI and

@@ -1,5 +1,7 @@
 //! The ConfigMaps and Secrets a pod names, and reading them through the API.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::{Resolved, list_at, str_at};
@@ -85,6 +87,93 @@ pub async fn resolve(client: &Client, pod: &Value) -> Result<Resolved, Status> {
             out.secrets.insert(name, obj);
         }
     }
+    out.tokens = tokens(client, pod, ns).await;
+    out.services = services(client, pod, ns).await?;
+    Ok(out)
+}
+
+/// The (audience, expirationSeconds) of every projected `serviceAccountToken` source.
+pub fn token_requests(pod: &Value) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for v in pod
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for s in v
+            .pointer("/projected/sources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = s.get("serviceAccountToken") {
+                let aud = t["audience"].as_str().unwrap_or_default().to_string();
+                let exp = t["expirationSeconds"].as_i64().unwrap_or(3600);
+                if !out.contains(&(aud.clone(), exp)) {
+                    out.push((aud, exp));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Tokens for the pod's projected sources, bound to the pod, asked for through TokenRequest
+/// as a kubelet asks. One that cannot be had is left out (the volume then fails to mount).
+async fn tokens(client: &Client, pod: &Value, ns: &str) -> HashMap<(String, i64), String> {
+    let mut out = HashMap::new();
+    let sa = pod
+        .pointer("/spec/serviceAccountName")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let meta = |f: &str| {
+        pod.pointer(&format!("/metadata/{f}"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    for (aud, exp) in token_requests(pod) {
+        let request = serde_json::json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {
+                "audiences": if aud.is_empty() { serde_json::json!([]) } else { serde_json::json!([aud]) },
+                "expirationSeconds": exp,
+                "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta("name"), "uid": meta("uid")},
+            },
+        });
+        let path = client::path("v1", "serviceaccounts", Some(ns), Some(sa), Some("token"));
+        match client.create(&path, &request).await {
+            Ok(answer) => {
+                if let Some(t) = answer.pointer("/status/token").and_then(Value::as_str) {
+                    out.insert((aud, exp), t.to_string());
+                }
+            }
+            Err(e) => tracing::debug!("a token for service account {ns}/{sa}: {e}"),
+        }
+    }
+    out
+}
+
+/// The Services whose variables the pod's containers get.
+async fn services(client: &Client, pod: &Value, ns: &str) -> Result<Vec<Value>, Status> {
+    let mut out = Vec::new();
+    let kubernetes = client::path("v1", "services", Some("default"), Some("kubernetes"), None);
+    if let Some(k) = client.get(&kubernetes).await? {
+        out.push(k);
+    }
+    let links = pod
+        .pointer("/spec/enableServiceLinks")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    if links {
+        let listed = client
+            .list(&client::path("v1", "services", Some(ns), None, None), None)
+            .await?;
+        out.extend(listed.into_iter().filter(|s| {
+            !(ns == "default" && s.pointer("/metadata/name") == Some(&Value::from("kubernetes")))
+        }));
+    }
     Ok(out)
 }
 
@@ -142,6 +231,7 @@ mod tests {
         let ctx = ApiContext {
             store: Arc::new(crate::store::Store::open(dir).unwrap()),
             engine: None,
+            tokens: Arc::new(crate::security::tokens::TokenIssuer::load_or_create(dir).unwrap()),
         };
         namespaces::ensure_defaults(&ctx).unwrap();
         let router = Arc::new(Router {

@@ -173,8 +173,21 @@ pub fn payload(
                     keyed(resolved, "secret", sec, default_mode, &mut out)?;
                 } else if let Some(d) = s.get("downwardAPI") {
                     downward(pod, d, default_mode, &mut out)?;
+                } else if let Some(t) = s.get("serviceAccountToken") {
+                    let aud = str_at(t, "audience").unwrap_or("").to_string();
+                    let exp = t
+                        .get("expirationSeconds")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(3600);
+                    let token = resolved.tokens.get(&(aud, exp)).ok_or_else(|| {
+                        "failed to fetch token: the service account token could not be issued"
+                            .to_string()
+                    })?;
+                    let path = checked_path(str_at(t, "path").unwrap_or("token"))?;
+                    let mode = mode_of(source.get("defaultMode")).unwrap_or(DEFAULT_MODE);
+                    out.insert(path, (token.clone().into_bytes(), mode));
                 }
-                // serviceAccountToken and clusterTrustBundle: named in warnings by mounts.
+                // clusterTrustBundle and podCertificate: named in warnings by mounts.
             }
         }
         "downwardAPI" => downward(pod, source, default_mode, &mut out)?,
@@ -401,7 +414,13 @@ mod tests {
                 {"serviceAccountToken": {"path": "token"}}
             ]}}
         ]));
-        prepare(&p, &resolved(), tmp.path()).unwrap();
+        let missing = prepare(&p, &resolved(), tmp.path()).unwrap_err();
+        assert!(missing.contains("failed to fetch token"), "{missing}");
+        let mut with_token = resolved();
+        with_token
+            .tokens
+            .insert((String::new(), 3600), "TOKEN".to_string());
+        prepare(&p, &with_token, tmp.path()).unwrap();
         let info = dir(tmp.path(), "downwardAPI", "info");
         assert_eq!(read(&info.join("labels")), "app=\"web\"\n");
         assert_eq!(read(&info.join("name")), "web");
@@ -412,7 +431,8 @@ mod tests {
         assert_eq!(read(&all.join("tls.crt")), "CERT");
         assert_eq!(read(&all.join("ns")), "prod");
         assert_eq!(mode(&all.join("tls.key")), 0o440);
-        assert!(!all.join("token").exists());
+        assert_eq!(read(&all.join("token")), "TOKEN");
+        assert_eq!(mode(&all.join("token")), 0o440);
     }
 
     #[test]
