@@ -46,15 +46,25 @@ fn start_workload_controllers(router: &Arc<Router>) {
     );
     let store = client.ctx().store.clone();
     let (rsq, dq) = (rs.queue.clone(), dc.queue.clone());
-    tokio::spawn(wakeups::follow(store.clone(), "apps", "deployments", move |_, obj| {
-        wakeups::deployment_changed(&dq, &obj);
-        std::future::ready(())
-    }));
+    tokio::spawn(wakeups::follow(
+        store.clone(),
+        "apps",
+        "deployments",
+        move |_, obj| {
+            wakeups::deployment_changed(&dq, &obj);
+            std::future::ready(())
+        },
+    ));
     let (c, rsq2, dq) = (client.clone(), rs.queue.clone(), dc.queue.clone());
-    tokio::spawn(wakeups::follow(store.clone(), "apps", "replicasets", move |_, obj| {
-        let (c, rsq, dq) = (c.clone(), rsq2.clone(), dq.clone());
-        async move { wakeups::replicaset_changed(&c, &rsq, &dq, &obj).await }
-    }));
+    tokio::spawn(wakeups::follow(
+        store.clone(),
+        "apps",
+        "replicasets",
+        move |_, obj| {
+            let (c, rsq, dq) = (c.clone(), rsq2.clone(), dq.clone());
+            async move { wakeups::replicaset_changed(&c, &rsq, &dq, &obj).await }
+        },
+    ));
     let (c, dq) = (client.clone(), dc.queue.clone());
     tokio::spawn(wakeups::follow(store, "", "pods", move |kind, obj| {
         let (c, rsq, dq) = (c.clone(), rsq.clone(), dq.clone());

@@ -28,8 +28,7 @@ pub fn controller_name<'a>(obj: &'a Value, kind: &str) -> Option<&'a str> {
 /// Whether `owner` (by uid) controls `obj`.
 pub fn is_controlled_by(obj: &Value, owner: &Value) -> bool {
     let uid = meta::meta_str(owner, "uid");
-    uid.is_some()
-        && controller_ref(obj).and_then(|r| r.get("uid").and_then(Value::as_str)) == uid
+    uid.is_some() && controller_ref(obj).and_then(|r| r.get("uid").and_then(Value::as_str)) == uid
 }
 
 /// The controller ownerReference pointing at `owner` (`apiVersion`/`kind` of the owner).

@@ -41,7 +41,10 @@ fn ready_condition(pod: &Value) -> Option<&Value> {
 
 /// Whether the pod's Ready condition is True.
 pub fn is_ready(pod: &Value) -> bool {
-    ready_condition(pod).and_then(|c| c.get("status")).and_then(Value::as_str) == Some("True")
+    ready_condition(pod)
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        == Some("True")
 }
 
 /// When a ready pod became ready (its Ready condition's lastTransitionTime).
@@ -58,7 +61,11 @@ pub fn ready_since(pod: &Value) -> Option<OffsetDateTime> {
 /// Whether the pod is available: ready for at least `min_ready` at `now`. A ready pod with no
 /// transition time counts as available (nothing says otherwise). `Err(wait)` when it is ready
 /// but becomes available only after `wait`.
-pub fn availability(pod: &Value, min_ready: Duration, now: OffsetDateTime) -> Result<bool, Duration> {
+pub fn availability(
+    pod: &Value,
+    min_ready: Duration,
+    now: OffsetDateTime,
+) -> Result<bool, Duration> {
     if !is_ready(pod) {
         return Ok(false);
     }
@@ -100,7 +107,11 @@ fn deletion_cost(pod: &Value) -> i64 {
 /// lower `pod-deletion-cost` first, ready for less time first, more restarts first, younger
 /// first.
 pub fn deletion_order(a: &Value, b: &Value) -> Ordering {
-    let scheduled = |p: &Value| p.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let scheduled = |p: &Value| {
+        p.pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty())
+    };
     let phase_rank = |p: &Value| match phase(p) {
         "Pending" => 0,
         "Unknown" => 1,
@@ -128,7 +139,8 @@ mod tests {
     fn pod(phase: &str, ready: Option<&str>, created: &str) -> Value {
         let mut p = json!({"metadata": {"name": created, "creationTimestamp": created}, "status": {"phase": phase}});
         if let Some(t) = ready {
-            p["status"]["conditions"] = json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]);
+            p["status"]["conditions"] =
+                json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]);
         }
         p
     }
@@ -148,22 +160,48 @@ mod tests {
     fn availability_waits_for_min_ready_seconds() {
         let p = pod("Running", Some("2024-01-01T00:00:00Z"), "x");
         let at = |s: &str| parse_time(s).unwrap();
-        assert_eq!(availability(&p, Duration::ZERO, at("2024-01-01T00:00:00Z")), Ok(true));
+        assert_eq!(
+            availability(&p, Duration::ZERO, at("2024-01-01T00:00:00Z")),
+            Ok(true)
+        );
         assert_eq!(
             availability(&p, Duration::from_secs(10), at("2024-01-01T00:00:04Z")),
             Err(Duration::from_secs(6))
         );
-        assert_eq!(availability(&p, Duration::from_secs(10), at("2024-01-01T00:00:10Z")), Ok(true));
-        assert_eq!(availability(&pod("Pending", None, "x"), Duration::ZERO, at("2024-01-01T00:00:00Z")), Ok(false));
+        assert_eq!(
+            availability(&p, Duration::from_secs(10), at("2024-01-01T00:00:10Z")),
+            Ok(true)
+        );
+        assert_eq!(
+            availability(
+                &pod("Pending", None, "x"),
+                Duration::ZERO,
+                at("2024-01-01T00:00:00Z")
+            ),
+            Ok(false)
+        );
     }
 
     #[test]
     fn victims_are_not_ready_then_younger_first() {
-        let old_ready = pod("Running", Some("2024-01-01T00:00:10Z"), "2024-01-01T00:00:00Z");
-        let new_ready = pod("Running", Some("2024-01-01T00:00:30Z"), "2024-01-01T00:00:20Z");
+        let old_ready = pod(
+            "Running",
+            Some("2024-01-01T00:00:10Z"),
+            "2024-01-01T00:00:00Z",
+        );
+        let new_ready = pod(
+            "Running",
+            Some("2024-01-01T00:00:30Z"),
+            "2024-01-01T00:00:20Z",
+        );
         let pending = pod("Pending", None, "2024-01-01T00:00:00Z");
         let running_unready = pod("Running", None, "2024-01-01T00:00:00Z");
-        let mut pods = vec![old_ready.clone(), new_ready.clone(), running_unready.clone(), pending.clone()];
+        let mut pods = vec![
+            old_ready.clone(),
+            new_ready.clone(),
+            running_unready.clone(),
+            pending.clone(),
+        ];
         pods.sort_by(deletion_order);
         assert_eq!(pods, vec![pending, running_unready, new_ready, old_ready]);
     }

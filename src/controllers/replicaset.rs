@@ -149,7 +149,11 @@ impl ReplicaSetController {
         if failure.is_some() {
             return Ok(failure);
         }
-        let mut active: Vec<Value> = owned.iter().filter(|p| pod_state::is_active(p)).cloned().collect();
+        let mut active: Vec<Value> = owned
+            .iter()
+            .filter(|p| pod_state::is_active(p))
+            .cloned()
+            .collect();
         if active.len() < want {
             for _ in active.len()..want {
                 match self.create_pod(rs).await {
@@ -182,7 +186,10 @@ impl ReplicaSetController {
                 metadata.insert(field.into(), v.clone());
             }
         }
-        metadata.insert("ownerReferences".into(), json!([ownership::reference_to(rs)]));
+        metadata.insert(
+            "ownerReferences".into(),
+            json!([ownership::reference_to(rs)]),
+        );
         let pod = json!({
             "apiVersion": "v1",
             "kind": "Pod",
@@ -197,13 +204,25 @@ impl ReplicaSetController {
             Ok(created) => {
                 let pod_name = meta::meta_str(&created, "name").unwrap_or_default();
                 self.events
-                    .record(rs, None, EventType::Normal, "SuccessfulCreate", &format!("Created pod: {pod_name}"))
+                    .record(
+                        rs,
+                        None,
+                        EventType::Normal,
+                        "SuccessfulCreate",
+                        &format!("Created pod: {pod_name}"),
+                    )
                     .await;
                 Ok(created)
             }
             Err(e) => {
                 self.events
-                    .record(rs, None, EventType::Warning, "FailedCreate", &format!("Error creating: {}", e.message))
+                    .record(
+                        rs,
+                        None,
+                        EventType::Warning,
+                        "FailedCreate",
+                        &format!("Error creating: {}", e.message),
+                    )
                     .await;
                 Err(e)
             }
@@ -213,10 +232,20 @@ impl ReplicaSetController {
     async fn delete_pod(&self, rs: &Value, pod: &Value) -> Result<(), Status> {
         let pod_name = meta::meta_str(pod, "name").unwrap_or_default();
         let options = json!({"preconditions": {"uid": meta::meta_str(pod, "uid")}});
-        match self.client.delete(&object_path("pods", pod, None), &options).await {
+        match self
+            .client
+            .delete(&object_path("pods", pod, None), &options)
+            .await
+        {
             Ok(_) => {
                 self.events
-                    .record(rs, None, EventType::Normal, "SuccessfulDelete", &format!("Deleted pod: {pod_name}"))
+                    .record(
+                        rs,
+                        None,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        &format!("Deleted pod: {pod_name}"),
+                    )
                     .await;
                 Ok(())
             }
@@ -224,7 +253,13 @@ impl ReplicaSetController {
             Err(e) if e.code == 409 => Ok(()),
             Err(e) => {
                 self.events
-                    .record(rs, None, EventType::Warning, "FailedDelete", &format!("Error deleting: {}", e.message))
+                    .record(
+                        rs,
+                        None,
+                        EventType::Warning,
+                        "FailedDelete",
+                        &format!("Error deleting: {}", e.message),
+                    )
                     .await;
                 Err(e)
             }
@@ -354,7 +389,10 @@ mod tests {
             json!({"metadata": {"labels": {"app": "web", "tier": "x"}}, "status": {"phase": "Failed"}}),
         ];
         let c = count(&rs, &pods, now);
-        assert_eq!((c.replicas, c.fully_labeled, c.ready, c.available), (3, 2, 2, 1));
+        assert_eq!(
+            (c.replicas, c.fully_labeled, c.ready, c.available),
+            (3, 2, 2, 1)
+        );
         assert_eq!(c.recheck, Some(Duration::from_millis(5100)));
     }
 }

@@ -20,8 +20,12 @@ use crate::store::{EventKind, Store};
 
 /// Follows one resource in every namespace: the current objects (as Added), then each change,
 /// for as long as the process runs. A watch that ends (it fell behind) starts over with a list.
-pub async fn follow<F, Fut>(store: Arc<Store>, group: &'static str, resource: &'static str, mut on: F)
-where
+pub async fn follow<F, Fut>(
+    store: Arc<Store>,
+    group: &'static str,
+    resource: &'static str,
+    mut on: F,
+) where
     F: FnMut(EventKind, Arc<Value>) -> Fut,
     Fut: Future<Output = ()>,
 {
@@ -45,15 +49,26 @@ where
 
 fn key(obj: &Value, name: &str) -> Key {
     (
-        meta::meta_str(obj, "namespace").unwrap_or_default().to_string(),
+        meta::meta_str(obj, "namespace")
+            .unwrap_or_default()
+            .to_string(),
         name.to_string(),
     )
 }
 
 /// Queues the objects of `resource` in `obj`'s namespace whose selector matches `obj`.
-async fn selecting(client: &Client, api_version: &str, resource: &str, obj: &Value, queue: &Queue<Key>) {
+async fn selecting(
+    client: &Client,
+    api_version: &str,
+    resource: &str,
+    obj: &Value,
+    queue: &Queue<Key>,
+) {
     let ns = meta::meta_str(obj, "namespace").unwrap_or_default();
-    let Ok(candidates) = client.list(&path(api_version, resource, Some(ns), None, None), None).await else {
+    let Ok(candidates) = client
+        .list(&path(api_version, resource, Some(ns), None, None), None)
+        .await
+    else {
         return;
     };
     for c in candidates {
@@ -75,7 +90,12 @@ pub fn deployment_changed(deployments: &Queue<Key>, obj: &Value) {
 }
 
 /// A ReplicaSet changed: reconcile it and the Deployment that controls (or would adopt) it.
-pub async fn replicaset_changed(client: &Client, replicasets: &Queue<Key>, deployments: &Queue<Key>, obj: &Value) {
+pub async fn replicaset_changed(
+    client: &Client,
+    replicasets: &Queue<Key>,
+    deployments: &Queue<Key>,
+    obj: &Value,
+) {
     if let Some(name) = meta::meta_str(obj, "name") {
         replicasets.add(key(obj, name));
     }

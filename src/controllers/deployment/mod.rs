@@ -22,7 +22,7 @@ use crate::api::status::Status;
 use crate::client::{Client, object_path, path};
 use replicasets::{
     DESIRED_REPLICAS, MAX_REPLICAS, REVISION, revision, runs_template, spec_replicas,
-    staying_available, status_replicas,
+    status_replicas, staying_available,
 };
 use status::{PAUSED, RESUMED, Strategy, condition, new_condition, set_condition};
 
@@ -96,12 +96,18 @@ impl DeploymentController {
         let owned = self.owned_replicasets(&d, &selector).await?;
         self.paused_condition(&mut d).await?;
         let template = d.pointer("/spec/template").cloned().unwrap_or(json!({}));
-        let (mut new, mut old): (Vec<Value>, Vec<Value>) =
-            owned.into_iter().partition(|rs| runs_template(rs, &template));
+        let (mut new, mut old): (Vec<Value>, Vec<Value>) = owned
+            .into_iter()
+            .partition(|rs| runs_template(rs, &template));
         new.sort_by_key(|rs| meta::meta_str(rs, "creationTimestamp").map(str::to_string));
         // Two ReplicaSets with one template (adopted ones): the oldest is current.
         old.extend(new.drain(1.min(new.len())..));
-        old.sort_by_key(|rs| (meta::meta_str(rs, "creationTimestamp").map(str::to_string), revision(rs)));
+        old.sort_by_key(|rs| {
+            (
+                meta::meta_str(rs, "creationTimestamp").map(str::to_string),
+                revision(rs),
+            )
+        });
         let mut sets = Sets {
             new: new.pop(),
             old,
@@ -177,8 +183,20 @@ impl DeploymentController {
         let cond = match (paused, reason) {
             (true, Some(PAUSED)) => return Ok(()),
             (false, r) if r != Some(PAUSED) => return Ok(()),
-            (true, _) => new_condition("Progressing", "Unknown", PAUSED, "Deployment is paused", &meta::now()),
-            (false, _) => new_condition("Progressing", "Unknown", RESUMED, "Deployment is resumed", &meta::now()),
+            (true, _) => new_condition(
+                "Progressing",
+                "Unknown",
+                PAUSED,
+                "Deployment is paused",
+                &meta::now(),
+            ),
+            (false, _) => new_condition(
+                "Progressing",
+                "Unknown",
+                RESUMED,
+                "Deployment is resumed",
+                &meta::now(),
+            ),
         };
         set_condition(&mut status, cond);
         *d = self.write_status(d, status).await?;
@@ -196,8 +214,16 @@ impl DeploymentController {
         if let Some(annotations) = replicasets::current_annotations(rs, d, next) {
             patch["metadata"] = json!({"annotations": annotations});
         }
-        let min_ready = d.pointer("/spec/minReadySeconds").cloned().unwrap_or(json!(0));
-        if rs.pointer("/spec/minReadySeconds").cloned().unwrap_or(json!(0)) != min_ready {
+        let min_ready = d
+            .pointer("/spec/minReadySeconds")
+            .cloned()
+            .unwrap_or(json!(0));
+        if rs
+            .pointer("/spec/minReadySeconds")
+            .cloned()
+            .unwrap_or(json!(0))
+            != min_ready
+        {
             patch["spec"] = json!({"minReadySeconds": min_ready});
         }
         if patch != json!({}) {
@@ -207,10 +233,26 @@ impl DeploymentController {
                 .await?;
         }
         let has_deadline = d.pointer("/spec/progressDeadlineSeconds").is_some();
-        if has_deadline && d.get("status").and_then(|s| condition(s, "Progressing")).is_none() {
+        if has_deadline
+            && d.get("status")
+                .and_then(|s| condition(s, "Progressing"))
+                .is_none()
+        {
             let mut status = d.get("status").cloned().unwrap_or(json!({}));
-            let msg = format!("Found new replica set \"{}\"", meta::meta_str(rs, "name").unwrap_or_default());
-            set_condition(&mut status, new_condition("Progressing", "True", "FoundNewReplicaSet", &msg, &meta::now()));
+            let msg = format!(
+                "Found new replica set \"{}\"",
+                meta::meta_str(rs, "name").unwrap_or_default()
+            );
+            set_condition(
+                &mut status,
+                new_condition(
+                    "Progressing",
+                    "True",
+                    "FoundNewReplicaSet",
+                    &msg,
+                    &meta::now(),
+                ),
+            );
             *d = self.write_status(d, status).await?;
         }
         self.set_deployment_revision(d, revision(rs)).await
@@ -230,48 +272,86 @@ impl DeploymentController {
 
     /// Creates the ReplicaSet for the current template with `replicas` pods. A name taken by a
     /// ReplicaSet with another template bumps `collisionCount` (the next try hashes differently).
-    async fn create_new(&self, d: &mut Value, sets: &mut Sets, replicas: i64, strategy: Strategy) -> Result<(), Status> {
+    async fn create_new(
+        &self,
+        d: &mut Value,
+        sets: &mut Sets,
+        replicas: i64,
+        strategy: Strategy,
+    ) -> Result<(), Status> {
         let collisions = d
             .pointer("/status/collisionCount")
             .and_then(Value::as_u64)
             .map(|c| c as u32);
         let next = sets.old.iter().map(revision).max().unwrap_or(0) + 1;
         let body = replicasets::new_replicaset(d, collisions, replicas, next, strategy.max_surge);
-        let ns = meta::meta_str(d, "namespace").unwrap_or("default").to_string();
-        let rs_name = meta::meta_str(&body, "name").unwrap_or_default().to_string();
+        let ns = meta::meta_str(d, "namespace")
+            .unwrap_or("default")
+            .to_string();
+        let rs_name = meta::meta_str(&body, "name")
+            .unwrap_or_default()
+            .to_string();
         let created = match self
             .client
-            .create(&path("apps/v1", "replicasets", Some(&ns), None, None), &body)
+            .create(
+                &path("apps/v1", "replicasets", Some(&ns), None, None),
+                &body,
+            )
             .await
         {
             Ok(rs) => rs,
             Err(e) if e.code == 409 => {
                 let existing = self
                     .client
-                    .get(&path("apps/v1", "replicasets", Some(&ns), Some(&rs_name), None))
+                    .get(&path(
+                        "apps/v1",
+                        "replicasets",
+                        Some(&ns),
+                        Some(&rs_name),
+                        None,
+                    ))
                     .await?;
                 let template = d.pointer("/spec/template").cloned().unwrap_or_default();
-                if let Some(rs) = existing.filter(|rs| {
-                    ownership::is_controlled_by(rs, d) && runs_template(rs, &template)
-                }) {
+                if let Some(rs) = existing
+                    .filter(|rs| ownership::is_controlled_by(rs, d) && runs_template(rs, &template))
+                {
                     sets.new = Some(rs);
                     return Ok(());
                 }
                 let mut status = d.get("status").cloned().unwrap_or(json!({}));
                 status["collisionCount"] = json!(collisions.unwrap_or(0) + 1);
                 self.write_status(d, status).await?;
-                return Err(Status::new(409, "AlreadyExists", format!("replicaset {rs_name} exists with another template; hashing again")));
+                return Err(Status::new(
+                    409,
+                    "AlreadyExists",
+                    format!("replicaset {rs_name} exists with another template; hashing again"),
+                ));
             }
             Err(e) => return Err(e),
         };
         if replicas > 0 {
             self.events
-                .record(d, None, EventType::Normal, "ScalingReplicaSet", &format!("Scaled up replica set {rs_name} from 0 to {replicas}"))
+                .record(
+                    d,
+                    None,
+                    EventType::Normal,
+                    "ScalingReplicaSet",
+                    &format!("Scaled up replica set {rs_name} from 0 to {replicas}"),
+                )
                 .await;
         }
         let mut status = d.get("status").cloned().unwrap_or(json!({}));
         let msg = format!("Created new replica set \"{rs_name}\"");
-        set_condition(&mut status, new_condition("Progressing", "True", "NewReplicaSetCreated", &msg, &meta::now()));
+        set_condition(
+            &mut status,
+            new_condition(
+                "Progressing",
+                "True",
+                "NewReplicaSetCreated",
+                &msg,
+                &meta::now(),
+            ),
+        );
         *d = self.write_status(d, status).await?;
         self.set_deployment_revision(d, next).await?;
         sets.new = Some(created);
@@ -279,7 +359,13 @@ impl DeploymentController {
     }
 
     /// Sets a ReplicaSet's replicas (and the desired/max replicas annotations).
-    async fn scale(&self, d: &Value, rs: &mut Value, replicas: i64, strategy: Strategy) -> Result<bool, Status> {
+    async fn scale(
+        &self,
+        d: &Value,
+        rs: &mut Value,
+        replicas: i64,
+        strategy: Strategy,
+    ) -> Result<bool, Status> {
         let from = spec_replicas(rs);
         let desired = spec_replicas(d);
         let patch = json!({
@@ -289,8 +375,10 @@ impl DeploymentController {
             }},
             "spec": {"replicas": replicas},
         });
-        let annotations_current = replicasets::annotation(rs, DESIRED_REPLICAS) == Some(&desired.to_string())
-            && replicasets::annotation(rs, MAX_REPLICAS) == Some(&(desired + strategy.max_surge).to_string());
+        let annotations_current = replicasets::annotation(rs, DESIRED_REPLICAS)
+            == Some(&desired.to_string())
+            && replicasets::annotation(rs, MAX_REPLICAS)
+                == Some(&(desired + strategy.max_surge).to_string());
         if from == replicas && annotations_current {
             return Ok(false);
         }
@@ -302,7 +390,13 @@ impl DeploymentController {
             let way = if replicas > from { "up" } else { "down" };
             let rs_name = meta::meta_str(rs, "name").unwrap_or_default();
             self.events
-                .record(d, None, EventType::Normal, "ScalingReplicaSet", &format!("Scaled {way} replica set {rs_name} from {from} to {replicas}"))
+                .record(
+                    d,
+                    None,
+                    EventType::Normal,
+                    "ScalingReplicaSet",
+                    &format!("Scaled {way} replica set {rs_name} from {from} to {replicas}"),
+                )
                 .await;
         }
         Ok(from != replicas)
@@ -310,12 +404,21 @@ impl DeploymentController {
 
     /// One RollingUpdate step: scale the current ReplicaSet up within maxSurge, else scale old
     /// ones down within maxUnavailable (unhealthy pods first). Returns whether it scaled.
-    async fn roll(&self, d: &mut Value, sets: &mut Sets, strategy: Strategy) -> Result<bool, Status> {
+    async fn roll(
+        &self,
+        d: &mut Value,
+        sets: &mut Sets,
+        strategy: Strategy,
+    ) -> Result<bool, Status> {
         let replicas = spec_replicas(d);
         let max_total = replicas + strategy.max_surge;
         if sets.new.is_none() {
             let current: i64 = sets.old.iter().map(spec_replicas).sum();
-            let start = if current >= max_total { 0 } else { (max_total - current).min(replicas) };
+            let start = if current >= max_total {
+                0
+            } else {
+                (max_total - current).min(replicas)
+            };
             self.create_new(d, sets, start, strategy).await?;
             return Ok(true);
         }
@@ -413,7 +516,9 @@ impl DeploymentController {
             .list(&path("v1", "pods", Some(ns), None, None), None)
             .await?;
         Ok(pods.iter().any(|pod| {
-            sets.old.iter().any(|rs| ownership::is_controlled_by(pod, rs))
+            sets.old
+                .iter()
+                .any(|rs| ownership::is_controlled_by(pod, rs))
                 && !matches!(
                     pod.pointer("/status/phase").and_then(Value::as_str),
                     Some("Succeeded" | "Failed")
@@ -424,7 +529,12 @@ impl DeploymentController {
     /// While paused, only scaling: the only active ReplicaSet (or the current one) follows
     /// `spec.replicas`; with several active, the difference is shared in proportion to their
     /// sizes, the rest to the largest.
-    async fn scale_paused(&self, d: &Value, sets: &mut Sets, strategy: Strategy) -> Result<(), Status> {
+    async fn scale_paused(
+        &self,
+        d: &Value,
+        sets: &mut Sets,
+        strategy: Strategy,
+    ) -> Result<(), Status> {
         let replicas = spec_replicas(d);
         let active = sets.all().iter().filter(|rs| spec_replicas(rs) > 0).count();
         if active == 0 {
@@ -464,18 +574,31 @@ impl DeploymentController {
 
     /// Deletes the oldest ReplicaSets beyond `revisionHistoryLimit` that run no pods.
     async fn cleanup(&self, d: &Value, sets: &Sets) -> Result<(), Status> {
-        let Some(limit) = d.pointer("/spec/revisionHistoryLimit").and_then(Value::as_u64) else {
+        let Some(limit) = d
+            .pointer("/spec/revisionHistoryLimit")
+            .and_then(Value::as_u64)
+        else {
             return Ok(());
         };
-        let mut cleanable: Vec<&Value> = sets.old.iter().filter(|rs| !meta::is_deleting(rs)).collect();
+        let mut cleanable: Vec<&Value> = sets
+            .old
+            .iter()
+            .filter(|rs| !meta::is_deleting(rs))
+            .collect();
         let excess = cleanable.len().saturating_sub(limit as usize);
         if excess == 0 {
             return Ok(());
         }
         cleanable.sort_by_key(|rs| revision(rs));
         for rs in cleanable.into_iter().take(excess) {
-            let observed = rs.pointer("/status/observedGeneration").and_then(Value::as_i64).unwrap_or(0);
-            let generation = rs.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            let observed = rs
+                .pointer("/status/observedGeneration")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let generation = rs
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if spec_replicas(rs) != 0 || status_replicas(rs) != 0 || generation > observed {
                 continue;
             }

@@ -170,7 +170,10 @@ pub fn new_replicaset(
     let desired = spec_replicas(deployment);
     annotations.insert(REVISION.into(), json!(revision.to_string()));
     annotations.insert(DESIRED_REPLICAS.into(), json!(desired.to_string()));
-    annotations.insert(MAX_REPLICAS.into(), json!((desired + max_surge).to_string()));
+    annotations.insert(
+        MAX_REPLICAS.into(),
+        json!((desired + max_surge).to_string()),
+    );
     let mut spec = json!({
         "replicas": replicas,
         "selector": selector,
@@ -214,22 +217,38 @@ mod tests {
     fn a_new_replicaset_carries_the_hash_and_revision() {
         let d = deployment();
         let rs = new_replicaset(&d, None, 1, 4, 1);
-        let hash = rs["spec"]["template"]["metadata"]["labels"][HASH_LABEL].as_str().unwrap().to_string();
+        let hash = rs["spec"]["template"]["metadata"]["labels"][HASH_LABEL]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert_eq!(rs["metadata"]["name"], json!(format!("web-{hash}")));
-        assert_eq!(rs["spec"]["selector"]["matchLabels"][HASH_LABEL], json!(hash));
+        assert_eq!(
+            rs["spec"]["selector"]["matchLabels"][HASH_LABEL],
+            json!(hash)
+        );
         assert_eq!(rs["metadata"]["labels"][HASH_LABEL], json!(hash));
         assert_eq!(rs["metadata"]["annotations"][REVISION], json!("4"));
         assert_eq!(rs["metadata"]["annotations"][DESIRED_REPLICAS], json!("3"));
         assert_eq!(rs["metadata"]["annotations"][MAX_REPLICAS], json!("4"));
-        assert_eq!(rs["metadata"]["annotations"]["kubernetes.io/change-cause"], json!("v2"));
-        assert!(rs["metadata"]["annotations"].get("kubectl.kubernetes.io/last-applied-configuration").is_none());
+        assert_eq!(
+            rs["metadata"]["annotations"]["kubernetes.io/change-cause"],
+            json!("v2")
+        );
+        assert!(
+            rs["metadata"]["annotations"]
+                .get("kubectl.kubernetes.io/last-applied-configuration")
+                .is_none()
+        );
         assert_eq!(rs["spec"]["minReadySeconds"], json!(5));
         assert_eq!(rs["metadata"]["ownerReferences"][0]["uid"], json!("d1"));
         assert!(runs_template(&rs, &d["spec"]["template"]));
         let mut changed = d["spec"]["template"].clone();
         changed["spec"]["containers"][0]["image"] = json!("j");
         assert!(!runs_template(&rs, &changed));
-        assert_ne!(new_replicaset(&d, Some(1), 1, 4, 1)["metadata"]["name"], rs["metadata"]["name"]);
+        assert_ne!(
+            new_replicaset(&d, Some(1), 1, 4, 1)["metadata"]["name"],
+            rs["metadata"]["name"]
+        );
     }
 
     #[test]

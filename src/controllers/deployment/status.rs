@@ -116,7 +116,9 @@ pub fn new_condition(kind: &str, status: &str, reason: &str, message: &str, now:
 pub fn set_condition(status: &mut Value, mut cond: Value) {
     let kind = text(&cond, "type").to_string();
     if let Some(cur) = condition(status, &kind) {
-        if text(cur, "status") == text(&cond, "status") && text(cur, "reason") == text(&cond, "reason") {
+        if text(cur, "status") == text(&cond, "status")
+            && text(cur, "reason") == text(&cond, "reason")
+        {
             return;
         }
         if text(cur, "status") == text(&cond, "status") {
@@ -177,9 +179,21 @@ pub fn calculate(d: &Value, all: &[Value], new: Option<&Value>, now: &str) -> Va
     }
     let mut status = Value::Object(status);
     let cond = if avail >= replicas - max_unavailable(d) {
-        new_condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now)
+        new_condition(
+            "Available",
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+            now,
+        )
     } else {
-        new_condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now)
+        new_condition(
+            "Available",
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+            now,
+        )
     };
     set_condition(&mut status, cond);
     status
@@ -199,7 +213,10 @@ pub fn is_complete(d: &Value, status: &Value) -> bool {
     field(status, "updatedReplicas") == r
         && field(status, "replicas") == r
         && field(status, "availableReplicas") == r
-        && field(status, "observedGeneration") >= d.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0)
+        && field(status, "observedGeneration")
+            >= d.pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
 }
 
 /// Whether `new` shows progress over `old`: more updated, ready or available pods, or fewer
@@ -237,20 +254,28 @@ pub fn rollout_status(d: &Value, all: &[Value], new: Option<&Value>, now: Offset
     let stamp = stamp(now);
     let mut status = calculate(d, all, new, &stamp);
     let old = d.get("status").cloned().unwrap_or(json!({}));
-    let new_name = new.and_then(|rs| meta::meta_str(rs, "name")).unwrap_or_default();
+    let new_name = new
+        .and_then(|rs| meta::meta_str(rs, "name"))
+        .unwrap_or_default();
     if deadline(d).is_none() {
         remove_condition(&mut status, "Progressing");
     } else {
         let current = condition(&status, "Progressing").cloned();
         let done = field(&status, "replicas") == field(&status, "updatedReplicas")
-            && current.as_ref().is_some_and(|c| text(c, "reason") == NEW_RS_AVAILABLE);
+            && current
+                .as_ref()
+                .is_some_and(|c| text(c, "reason") == NEW_RS_AVAILABLE);
         if !done {
             if is_complete(d, &status) {
                 let msg = format!("ReplicaSet \"{new_name}\" has successfully progressed.");
-                set_condition(&mut status, new_condition("Progressing", "True", NEW_RS_AVAILABLE, &msg, &stamp));
+                set_condition(
+                    &mut status,
+                    new_condition("Progressing", "True", NEW_RS_AVAILABLE, &msg, &stamp),
+                );
             } else if is_progressing(&old, &status) {
                 let msg = format!("ReplicaSet \"{new_name}\" is progressing.");
-                let mut cond = new_condition("Progressing", "True", "ReplicaSetUpdated", &msg, &stamp);
+                let mut cond =
+                    new_condition("Progressing", "True", "ReplicaSetUpdated", &msg, &stamp);
                 if let Some(c) = current.as_ref().filter(|c| text(c, "status") == "True") {
                     cond["lastTransitionTime"] = c["lastTransitionTime"].clone();
                 }
@@ -258,7 +283,10 @@ pub fn rollout_status(d: &Value, all: &[Value], new: Option<&Value>, now: Offset
                 set_condition(&mut status, cond);
             } else if timed_out(d, &status, now) {
                 let msg = format!("ReplicaSet \"{new_name}\" has timed out progressing.");
-                set_condition(&mut status, new_condition("Progressing", "False", TIMED_OUT, &msg, &stamp));
+                set_condition(
+                    &mut status,
+                    new_condition("Progressing", "False", TIMED_OUT, &msg, &stamp),
+                );
             }
         }
     }
@@ -268,7 +296,13 @@ pub fn rollout_status(d: &Value, all: &[Value], new: Option<&Value>, now: Offset
             .cloned()
     }) {
         Some(c) => {
-            let cond = new_condition("ReplicaFailure", text(&c, "status"), text(&c, "reason"), text(&c, "message"), &stamp);
+            let cond = new_condition(
+                "ReplicaFailure",
+                text(&c, "status"),
+                text(&c, "reason"),
+                text(&c, "message"),
+                &stamp,
+            );
             set_condition(&mut status, cond);
         }
         None => remove_condition(&mut status, "ReplicaFailure"),
@@ -310,9 +344,15 @@ mod tests {
 
     #[test]
     fn surge_rounds_up_and_unavailability_down() {
-        let s = strategy(&d(10, json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})));
+        let s = strategy(&d(
+            10,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+        ));
         assert_eq!((s.max_surge, s.max_unavailable), (3, 2));
-        let s = strategy(&d(3, json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}})));
+        let s = strategy(&d(
+            3,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}}),
+        ));
         assert_eq!((s.max_surge, s.max_unavailable), (0, 1));
         let s = strategy(&d(1, json!({"type": "RollingUpdate"})));
         assert_eq!((s.max_surge, s.max_unavailable), (1, 0));
@@ -322,7 +362,10 @@ mod tests {
 
     #[test]
     fn counts_and_available_condition() {
-        let dep = d(3, json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}));
+        let dep = d(
+            3,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}),
+        );
         let new = rs("web-new", 2, 2, 1, 1);
         let all = vec![rs("web-old", 2, 2, 2, 2), new.clone()];
         let s = calculate(&dep, &all, Some(&new), "2024-01-01T00:00:00Z");
@@ -333,8 +376,16 @@ mod tests {
         assert!(s.get("unavailableReplicas").is_none());
         assert_eq!(s["observedGeneration"], json!(2));
         assert_eq!(condition(&s, "Available").unwrap()["status"], json!("True"));
-        let s = calculate(&dep, &[rs("web-new", 3, 3, 1, 1)], None, "2024-01-01T00:00:00Z");
-        assert_eq!(condition(&s, "Available").unwrap()["reason"], json!("MinimumReplicasUnavailable"));
+        let s = calculate(
+            &dep,
+            &[rs("web-new", 3, 3, 1, 1)],
+            None,
+            "2024-01-01T00:00:00Z",
+        );
+        assert_eq!(
+            condition(&s, "Available").unwrap()["reason"],
+            json!("MinimumReplicasUnavailable")
+        );
         assert_eq!(s["unavailableReplicas"], json!(2));
     }
 
@@ -344,19 +395,55 @@ mod tests {
         let mut dep = d(2, json!({"type": "RollingUpdate"}));
         dep["status"] = json!({"conditions": [new_condition("Progressing", "True", "NewReplicaSetCreated", "x", "2024-01-01T00:00:00Z")]});
         let new = rs("web-new", 2, 1, 0, 0);
-        let s = rollout_status(&dep, std::slice::from_ref(&new), Some(&new), t0 + time::Duration::seconds(5));
-        assert_eq!(condition(&s, "Progressing").unwrap()["reason"], json!("ReplicaSetUpdated"));
-        assert_eq!(condition(&s, "Progressing").unwrap()["lastTransitionTime"], json!("2024-01-01T00:00:00Z"));
-        assert_eq!(deadline_recheck(&dep, &s, t0 + time::Duration::seconds(5)), Some(Duration::from_secs(601)));
+        let s = rollout_status(
+            &dep,
+            std::slice::from_ref(&new),
+            Some(&new),
+            t0 + time::Duration::seconds(5),
+        );
+        assert_eq!(
+            condition(&s, "Progressing").unwrap()["reason"],
+            json!("ReplicaSetUpdated")
+        );
+        assert_eq!(
+            condition(&s, "Progressing").unwrap()["lastTransitionTime"],
+            json!("2024-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            deadline_recheck(&dep, &s, t0 + time::Duration::seconds(5)),
+            Some(Duration::from_secs(601))
+        );
         dep["status"] = s;
-        let s = rollout_status(&dep, std::slice::from_ref(&new), Some(&new), t0 + time::Duration::seconds(700));
-        assert_eq!(condition(&s, "Progressing").unwrap()["reason"], json!(TIMED_OUT));
-        assert_eq!(condition(&s, "Progressing").unwrap()["status"], json!("False"));
+        let s = rollout_status(
+            &dep,
+            std::slice::from_ref(&new),
+            Some(&new),
+            t0 + time::Duration::seconds(700),
+        );
+        assert_eq!(
+            condition(&s, "Progressing").unwrap()["reason"],
+            json!(TIMED_OUT)
+        );
+        assert_eq!(
+            condition(&s, "Progressing").unwrap()["status"],
+            json!("False")
+        );
         assert_eq!(deadline_recheck(&dep, &s, t0), None);
         let done = rs("web-new", 2, 2, 2, 2);
-        let s = rollout_status(&dep, std::slice::from_ref(&done), Some(&done), t0 + time::Duration::seconds(800));
-        assert_eq!(condition(&s, "Progressing").unwrap()["reason"], json!(NEW_RS_AVAILABLE));
-        assert_eq!(condition(&s, "Progressing").unwrap()["message"], json!("ReplicaSet \"web-new\" has successfully progressed."));
+        let s = rollout_status(
+            &dep,
+            std::slice::from_ref(&done),
+            Some(&done),
+            t0 + time::Duration::seconds(800),
+        );
+        assert_eq!(
+            condition(&s, "Progressing").unwrap()["reason"],
+            json!(NEW_RS_AVAILABLE)
+        );
+        assert_eq!(
+            condition(&s, "Progressing").unwrap()["message"],
+            json!("ReplicaSet \"web-new\" has successfully progressed.")
+        );
         assert_eq!(deadline_recheck(&dep, &s, t0), None);
     }
 }
