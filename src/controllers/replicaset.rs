@@ -118,8 +118,12 @@ impl ReplicaSetController {
         }
         let now = OffsetDateTime::now_utc();
         let counts = count(&rs, &owned, now);
-        self.write_status(&rs, &counts, failure).await?;
-        Ok(counts.recheck)
+        self.write_status(&rs, &counts, failure.clone()).await?;
+        match failure {
+            // Try again later (with back-off), as the condition now says.
+            Some((reason, message)) => Err(Status::internal(format!("{reason}: {message}"))),
+            None => Ok(counts.recheck),
+        }
     }
 
     /// Deletes Failed pods, then creates or deletes pods until the active ones number
