@@ -16,6 +16,7 @@ use super::events::{EventType, Recorder};
 use super::ownership;
 use super::queue::Queue;
 use super::replicaset::Key;
+use super::template_hash::template_hash;
 use crate::api::meta;
 use crate::api::selector::LabelSelector;
 use crate::api::status::Status;
@@ -96,9 +97,23 @@ impl DeploymentController {
         let owned = self.owned_replicasets(&d, &selector).await?;
         self.paused_condition(&mut d).await?;
         let template = d.pointer("/spec/template").cloned().unwrap_or(json!({}));
-        let (mut new, mut old): (Vec<Value>, Vec<Value>) = owned
-            .into_iter()
-            .partition(|rs| runs_template(rs, &template));
+        // The current ReplicaSet runs the template; one named by the template's hash counts too,
+        // so that a difference the API adds (a default one kind gets and the other not) can
+        // never make the controller create ReplicaSets without end.
+        let hash = template_hash(
+            &template,
+            d.pointer("/status/collisionCount")
+                .and_then(Value::as_u64)
+                .map(|c| c as u32),
+        );
+        let (mut new, mut old): (Vec<Value>, Vec<Value>) = owned.into_iter().partition(|rs| {
+            runs_template(rs, &template)
+                || rs
+                    .pointer("/spec/template/metadata/labels")
+                    .and_then(|l| l.get(replicasets::HASH_LABEL))
+                    .and_then(Value::as_str)
+                    == Some(hash.as_str())
+        });
         new.sort_by_key(|rs| meta::meta_str(rs, "creationTimestamp").map(str::to_string));
         // Two ReplicaSets with one template (adopted ones): the oldest is current.
         old.extend(new.drain(1.min(new.len())..));
