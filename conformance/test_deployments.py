@@ -349,6 +349,7 @@ def test_helm_install_upgrade_rollback_uninstall(helm, api, namespace, kubelet, 
     assert d["status"]["readyReplicas"] == 1 and d["status"]["updatedReplicas"] == 1
     assert len([p for p in pods(api, ns, sel) if is_ready(p)]) == 1
     first = pods(api, ns, sel)[0]["metadata"]["name"]
+    first_rs = replicasets(api, ns, sel)[0]["metadata"]["name"]
 
     helm("upgrade", "web", chart, "-n", ns, "--set", "podAnnotations.rev=two", "--wait", "--timeout", "180s")
     rs = replicasets(api, ns, sel)
@@ -359,7 +360,9 @@ def test_helm_install_upgrade_rollback_uninstall(helm, api, namespace, kubelet, 
 
     helm("rollback", "web", "1", "-n", ns, "--wait", "--timeout", "180s")
     rs = replicasets(api, ns, sel)
-    assert [r["spec"]["replicas"] for r in sorted(rs, key=lambda r: r["metadata"]["creationTimestamp"])] == [1, 0]
+    assert {r["metadata"]["name"]: r["spec"]["replicas"] for r in rs} == \
+        {first_rs: 1, **{r["metadata"]["name"]: 0 for r in rs if r["metadata"]["name"] != first_rs}}, rs
+    assert len(rs) == 2, "rollback reuses the first ReplicaSet"
     assert deployment(api, ns, "web")["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
 
     helm("uninstall", "web", "-n", ns, "--wait", "--timeout", "180s")
