@@ -734,3 +734,62 @@ async fn rollout_survives_kill_and_restart() {
     let list = get(&k2d, "/api/v1/namespaces/default/pods").await.unwrap();
     assert_eq!(list["metadata"]["resourceVersion"], rv, "writes while idle");
 }
+
+#[tokio::test]
+async fn scaling_in_the_middle_of_a_rollout_is_proportional() {
+    let k2d = K2d::start("ctl-proportional");
+    let strategy =
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}});
+    create(
+        &k2d,
+        &format!("/apis/apps/v1/namespaces/{NS}/deployments"),
+        &deployment("prop", 4, strategy),
+    )
+    .await;
+    roll_out(&k2d, "prop", 0).await;
+    set_image(&k2d, "prop", "k2d-test/busybox:2").await;
+    // The rollout starts with one surge pod, which the test leaves not ready.
+    let rs = eventually("old 4, new 1", 10, async || {
+        let rs = replicasets(&k2d, "app=prop").await;
+        (rs.len() == 2 && rs[0]["spec"]["replicas"] == 4 && rs[1]["spec"]["replicas"] == 1)
+            .then_some(rs)
+    })
+    .await;
+    assert_eq!(revision(&rs[1]), 2);
+    // 8 replicas allow 8 + 1: of the 4 more pods, 4 * 4/5 = 3 go to the old ReplicaSet and
+    // 1 * 4/5 = 0 to the new one; the one left over goes to the larger, as in Kubernetes.
+    merge_patch(
+        &k2d,
+        &format!("{}/scale", deployment_path("prop")),
+        &json!({"spec": {"replicas": 8}}),
+    )
+    .await;
+    let rs = eventually("both ReplicaSets scaled", 10, async || {
+        let rs = replicasets(&k2d, "app=prop").await;
+        (rs[0]["spec"]["replicas"] != 4).then_some(rs)
+    })
+    .await;
+    assert_eq!(rs[0]["spec"]["replicas"], 8, "{rs:#?}");
+    assert_eq!(rs[1]["spec"]["replicas"], 1, "{rs:#?}");
+    for r in &rs {
+        assert_eq!(
+            r["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"],
+            "8"
+        );
+        assert_eq!(
+            r["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"],
+            "9"
+        );
+    }
+    // And the rollout goes on to the end.
+    let d = roll_out(&k2d, "prop", 0).await;
+    assert_eq!(d["status"]["updatedReplicas"], 8);
+    let rs = replicasets(&k2d, "app=prop").await;
+    assert_eq!(
+        (
+            rs[0]["spec"]["replicas"].clone(),
+            rs[1]["spec"]["replicas"].clone()
+        ),
+        (json!(0), json!(8))
+    );
+}

@@ -129,9 +129,14 @@ impl DeploymentController {
         };
         self.sync_revision(&mut d, &mut sets).await?;
         let strategy = status::strategy(&d);
-        if d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
-            self.scale_paused(&d, &mut sets, strategy).await?;
-            self.cleanup(&d, &sets).await?;
+        let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        if paused || (strategy.rolling && scaling_event(&d, &sets)) {
+            // Only scaling: while paused, or when the replicas changed in the middle of a
+            // rolling update (the rollout goes on at the next sync).
+            self.scale_proportionally(&d, &mut sets, strategy).await?;
+            if paused {
+                self.cleanup(&d, &sets).await?;
+            }
             let status = status::calculate(&d, &sets.all(), sets.new.as_ref(), &meta::now());
             self.write_status(&d, status).await?;
             return Ok(None);
@@ -541,10 +546,10 @@ impl DeploymentController {
         }))
     }
 
-    /// While paused, only scaling: the only active ReplicaSet (or the current one) follows
-    /// `spec.replicas`; with several active, the difference is shared in proportion to their
-    /// sizes, the rest to the largest.
-    async fn scale_paused(
+    /// Scaling without rolling: the only active ReplicaSet (or the current one) follows
+    /// `spec.replicas`; with several active, the difference to `spec.replicas` plus maxSurge is
+    /// shared in proportion to their sizes, the rest to the largest.
+    async fn scale_proportionally(
         &self,
         d: &Value,
         sets: &mut Sets,
@@ -570,10 +575,8 @@ impl DeploymentController {
         }
         let allowed = replicas + strategy.max_surge;
         let current: i64 = active.iter().map(|rs| spec_replicas(rs)).sum();
+        // With no difference this still runs: the annotations must follow `spec.replicas`.
         let diff = allowed - current;
-        if diff == 0 {
-            return Ok(());
-        }
         active.sort_by_key(|rs| std::cmp::Reverse(spec_replicas(rs)));
         let mut targets: Vec<i64> = active
             .iter()
@@ -636,4 +639,14 @@ impl DeploymentController {
             .replace(&object_path("deployments", d, Some("status")), &updated)
             .await
     }
+}
+
+/// Whether `spec.replicas` changed since the active ReplicaSets were last scaled (their
+/// desired-replicas annotation says otherwise).
+fn scaling_event(d: &Value, sets: &Sets) -> bool {
+    let desired = spec_replicas(d).to_string();
+    sets.all()
+        .iter()
+        .filter(|rs| spec_replicas(rs) > 0)
+        .any(|rs| replicasets::annotation(rs, DESIRED_REPLICAS).is_some_and(|a| a != desired))
 }
