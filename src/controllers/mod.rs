@@ -3,14 +3,28 @@
 //! controllers of a real cluster act through its API server. Every controller is woken by
 //! changes (store watches, the engine's event stream); none polls while nothing happens.
 
+pub mod deployment;
 pub mod events;
 pub mod node;
+pub mod ownership;
+pub mod pod_state;
+pub mod queue;
+pub mod replicaset;
 pub mod serviceaccounts;
+pub mod template_hash;
+pub mod wakeups;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::api::router::Router;
+use crate::client::Client;
+use deployment::DeploymentController;
+use events::Recorder;
+use replicaset::ReplicaSetController;
+
+/// The field manager (and user) the workload controllers write as.
+pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 
 /// Starts every controller on this runtime. They run until the process ends. `data_dir` is
 /// k2d's data directory (the pod runtime keeps volume contents under it).
@@ -27,4 +41,53 @@ pub fn start(router: Arc<Router>, data_dir: PathBuf) {
         );
         crate::network::start(crate::client::Client::new(router.clone(), "kube-proxy"));
     }
+    start_workload_controllers(&router);
+}
+
+/// The ReplicaSet and Deployment controllers. They need only the API, so they run with
+/// `--engine none` too.
+fn start_workload_controllers(router: &Arc<Router>) {
+    let client = Client::new(router.clone(), CONTROLLER_MANAGER);
+    let host = host_name();
+    let rs = ReplicaSetController::new(
+        client.clone(),
+        Recorder::new(client.clone(), "replicaset-controller", &host),
+    );
+    let dc = DeploymentController::new(
+        client.clone(),
+        Recorder::new(client.clone(), "deployment-controller", &host),
+    );
+    let store = client.ctx().store.clone();
+    let (rsq, dq) = (rs.queue.clone(), dc.queue.clone());
+    tokio::spawn(wakeups::follow(
+        store.clone(),
+        "apps",
+        "deployments",
+        move |_, obj| {
+            wakeups::deployment_changed(&dq, &obj);
+            std::future::ready(())
+        },
+    ));
+    let (c, rsq2, dq) = (client.clone(), rs.queue.clone(), dc.queue.clone());
+    tokio::spawn(wakeups::follow(
+        store.clone(),
+        "apps",
+        "replicasets",
+        move |_, obj| {
+            let (c, rsq, dq) = (c.clone(), rsq2.clone(), dq.clone());
+            async move { wakeups::replicaset_changed(&c, &rsq, &dq, &obj).await }
+        },
+    ));
+    let (c, dq) = (client.clone(), dc.queue.clone());
+    tokio::spawn(wakeups::follow(store, "", "pods", move |kind, obj| {
+        let (c, rsq, dq) = (c.clone(), rsq.clone(), dq.clone());
+        async move { wakeups::pod_changed(&c, &rsq, &dq, kind, &obj).await }
+    }));
+    tokio::spawn(rs.run());
+    tokio::spawn(dc.run());
+}
+
+/// This host's name, for the `source.host` of events.
+fn host_name() -> String {
+    node::node_name()
 }
