@@ -13,5 +13,8 @@ use crate::api::router::Router;
 /// Starts every controller on this runtime. They run until the process ends. `data_dir` is
 /// k2d's data directory (the pod runtime keeps volume contents under it).
 pub fn start(router: Arc<Router>, data_dir: PathBuf) {
-    let _ = (router, data_dir);
+    if let Some(engine) = router.ctx.engine.clone() {
+        let client = crate::client::Client::new(router.clone(), "kubelet");
+        crate::runtime::start(client, engine, data_dir);
+    }
 }

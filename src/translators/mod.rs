@@ -3,6 +3,7 @@
 //! generated defaults.
 
 pub mod namespaces;
+pub mod pods;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
 pub mod selfsubjectrulesreviews;
@@ -13,6 +14,7 @@ use crate::generated::Translators;
 pub fn all() -> Translators {
     let mut t = Translators::default();
     t.core_v1.namespaces = Box::new(namespaces::Namespaces);
+    t.core_v1.pods = Box::new(pods::Pods);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);
