@@ -831,6 +831,15 @@ impl Runtime {
         let fp = field_path(init, &name);
         let present = containers::image_present(&self.engine, &image).await;
         if present && policy != "Always" {
+            self.recorder
+                .record(
+                    pod,
+                    Some(&fp),
+                    EventType::Normal,
+                    "Pulled",
+                    &format!("Container image \"{image}\" already present on machine"),
+                )
+                .await;
             return Ok(());
         }
         if !present && policy == "Never" {
@@ -935,8 +944,19 @@ impl Runtime {
             sandbox_id: Some(sandbox_id),
         };
         let join = format!("container:{sandbox_id}");
+        let strings = |key: &str| -> Option<Vec<String>> {
+            r.spec.get(key).and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+        };
         let mut body = ContainerCreateBody {
             image: Some(str_at(&r.spec, "/image").to_string()),
+            // command and args as written (the image's own when absent); apply_container
+            // replaces them with their `$(VAR)`-expanded form.
+            entrypoint: strings("command"),
+            cmd: strings("args").or_else(|| strings("command").map(|_| Vec::new())),
             labels: Some(containers::labels_for(&self.engine, &who)),
             host_config: Some(HostConfig {
                 network_mode: Some(join.clone()),
