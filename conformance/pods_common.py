@@ -29,6 +29,14 @@ def pod_ns(k2d):
     api.create_namespace(name)
     yield name
     api.delete(f"/api/v1/namespaces/{name}")
+    # The runtime removes the containers of the namespace's pods; wait for it, then make
+    # sure (a test that failed half-way must not leave containers behind).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and engine_containers(f"io.k2d.pod.namespace={name}"):
+        time.sleep(0.3)
+    leftovers = engine_containers(f"io.k2d.pod.namespace={name}")
+    if leftovers:
+        docker("rm", "-f", *leftovers, check=False)
 
 
 def docker(*args, check=True) -> str:
@@ -36,6 +44,11 @@ def docker(*args, check=True) -> str:
     if check and r.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} failed ({r.returncode}): {r.stderr}")
     return r.stdout
+
+
+def engine_containers(label: str) -> list[str]:
+    """The ids of the engine containers with this label (`key=value`)."""
+    return docker("ps", "-aq", "--no-trunc", "--filter", f"label={label}").split()
 
 
 def containers_of(uid: str) -> list[dict]:

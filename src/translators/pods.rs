@@ -17,6 +17,14 @@ use crate::api::{ApiRequest, ApiResult, Reply, meta, stored};
 use crate::generated::core_v1::PodTranslator;
 use crate::runtime::adopt;
 
+/// How often a delete is tried again when the pod changed under it.
+const CONFLICT_RETRIES: usize = 5;
+
+/// A conflict with a concurrent write (not a failed precondition).
+fn is_write_conflict(e: &Status) -> bool {
+    e.code == 409 && e.message.starts_with("Operation cannot be fulfilled")
+}
+
 /// The pods translator.
 pub struct Pods;
 
@@ -136,9 +144,27 @@ impl PodTranslator for Pods {
             return stored::delete(req).await;
         }
         let opts = delete_options(&req)?;
-        let pod = objects::read_existing(&req.ctx, &req)?;
-        let outcome = delete_pod(&req.ctx, &req, &pod, &opts).await?;
-        object_reply(&req, StatusCode::OK, outcome.object())
+        let mut attempt = 0;
+        let mut last: Option<Value> = None;
+        loop {
+            let pod = match (objects::read_existing(&req.ctx, &req), last) {
+                (Ok(pod), _) => pod,
+                // Gone while retrying (the runtime removed the pod of a plain container
+                // whose container this delete removed): deleted.
+                (Err(e), Some(previous)) if e.code == 404 => {
+                    return object_reply(&req, StatusCode::OK, &previous);
+                }
+                (Err(e), _) => return Err(e),
+            };
+            last = Some(pod.clone());
+            match delete_pod(&req.ctx, &req, &pod, &opts).await {
+                Ok(outcome) => return object_reply(&req, StatusCode::OK, outcome.object()),
+                // The runtime wrote the pod's status meanwhile: read it again, as the real
+                // server retries a delete on a concurrent update.
+                Err(e) if is_write_conflict(&e) && attempt < CONFLICT_RETRIES => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn delete_collection(&self, req: ApiRequest) -> ApiResult {
@@ -150,7 +176,25 @@ impl PodTranslator for Pods {
         let (items, revision, _) = objects::list::select(&req.ctx, &req, &filter, None)?;
         let mut deleted = Vec::new();
         for pod in &items {
-            match delete_pod(&req.ctx, &req, pod, &opts).await {
+            let mut result = delete_pod(&req.ctx, &req, pod, &opts).await;
+            for _ in 0..CONFLICT_RETRIES {
+                if !result.as_ref().is_err_and(is_write_conflict) {
+                    break;
+                }
+                let k = key(
+                    req.resource,
+                    meta::meta_str(pod, "namespace"),
+                    meta::meta_str(pod, "name").unwrap_or_default(),
+                );
+                let fresh = blocking(|| req.ctx.store.get(&k))
+                    .map_err(|e| store_error(req.resource, &k.name, e))?;
+                let Some(fresh) = fresh else {
+                    result = Err(Status::not_found("", "pods", &k.name));
+                    break;
+                };
+                result = delete_pod(&req.ctx, &req, &fresh, &opts).await;
+            }
+            match result {
                 Ok(o) => deleted.push(o.object().clone()),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),

@@ -1,0 +1,55 @@
+"""k2d restarts, even after kill -9, adopt what runs: the same containers keep
+running, nothing is created twice, and the pod's status carries on.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import LOG_DIR, K2DServer, Kubectl, k2d_binary, tool_path, KUBECTL_VERSIONS
+from helpers import Api, uniq
+from pods_common import (SLEEPER, apply, containers_of, docker, engine_containers, phase_is,
+                         pod_manifest, sh, status_of, wait_pod)
+
+
+@pytest.fixture
+def own_k2d(tmp_path_factory):
+    data = tmp_path_factory.mktemp("k2d-pods-restart")
+    server = K2DServer(k2d_binary(), data, LOG_DIR / f"k2d-{uniq('pods-restart')}.log")
+    server.start()
+    yield server
+    instance = (data / "instance-id").read_text().strip()
+    server.stop()
+    leftovers = engine_containers(f"io.k2d.instance={instance}")
+    if leftovers:
+        docker("rm", "-f", *leftovers, check=False)
+
+
+def test_kill_9_then_restart_adopts_the_running_pod(own_k2d, tmp_path):
+    v = KUBECTL_VERSIONS[-1]
+    k = Kubectl(v, tool_path(f"kubectl-{v}"), own_k2d, tmp_path)
+    Api(own_k2d).create_namespace("adopt")
+    apply(k, "adopt", pod_manifest("keep", [sh("main", SLEEPER)]))
+    pod = wait_pod(k, "adopt", "keep", phase_is("Running"), "Running")
+    uid = pod["metadata"]["uid"]
+    before = sorted(c["ID"] for c in containers_of(uid))
+    assert len(before) == 2
+
+    own_k2d.proc.kill()
+    own_k2d.proc.wait()
+    own_k2d.stop()
+    own_k2d.start()
+
+    # Give the runtime time to resync; nothing may be created or restarted.
+    time.sleep(3)
+    after = sorted(c["ID"] for c in containers_of(uid))
+    assert after == before, f"containers changed across the restart: {before} -> {after}"
+    pod = wait_pod(k, "adopt", "keep", phase_is("Running"), "Running")
+    assert status_of(pod, "main")["restartCount"] == 0
+    assert status_of(pod, "main")["containerID"].removeprefix("docker://") in before
+
+    # The adopted pod is still run: deleting it removes its containers.
+    k("delete", "pod", "-n", "adopt", "keep", timeout=30)
+    assert containers_of(uid) == []
