@@ -212,6 +212,9 @@ impl PodTranslator for Pods {
     }
 
     async fn get_log(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::get_subresource(req).await;
+        }
         crate::runtime::logs::serve(&req).await
     }
 }
