@@ -191,3 +191,33 @@ def test_restart_always_restarts_a_container_that_exits(kubectl_newest, pod_ns):
                    "restarted", timeout=30)
     last = status_of(pod, "main")["lastState"]["terminated"]
     assert last["exitCode"] == 0 and last["reason"] == "Completed"
+
+
+def test_sidecar_init_container_keeps_running(kubectl_newest, pod_ns):
+    k = kubectl_newest
+    sidecar = sh("proxy", SLEEPER, restartPolicy="Always")
+    apply(k, pod_ns, pod_manifest("side", [sh("app", SLEEPER)], init=[sidecar]))
+    pod = wait_pod(k, pod_ns, "side", phase_is("Running"), "Running")
+    pod = wait_pod(k, pod_ns, "side", lambda p: "running" in status_of(p, "app").get("state", {}),
+                   "with its app running")
+    assert "running" in status_of(pod, "proxy", init=True)["state"]
+    assert condition(pod, "Initialized")["status"] == "True"
+
+
+def test_lifecycle_hooks_run_in_the_container(kubectl_newest, pod_ns):
+    k = kubectl_newest
+    # postStart: the app waits for the file the hook makes, then ends.
+    started = sh("main", "while [ ! -f /tmp/started ]; do sleep 0.1; done",
+                 lifecycle={"postStart": {"exec": {"command": ["touch", "/tmp/started"]}}})
+    apply(k, pod_ns, pod_manifest("post", [started], restart="Never"))
+    wait_pod(k, pod_ns, "post", phase_is("Succeeded"), "Succeeded (postStart ran)")
+
+    # preStop: the main process ignores SIGTERM and ends only once the hook has run, well
+    # within the grace period.
+    stopping = sh("main", "trap '' TERM; while [ ! -f /tmp/stop ]; do sleep 0.1; done",
+                  lifecycle={"preStop": {"exec": {"command": ["touch", "/tmp/stop"]}}})
+    apply(k, pod_ns, pod_manifest("pre", [stopping], grace=30))
+    pod = wait_pod(k, pod_ns, "pre", phase_is("Running"), "Running")
+    r = k("delete", "pod", "-n", pod_ns, "pre", timeout=60)
+    assert r.seconds < 15, f"the delete took {r.seconds:.1f}s: preStop did not end the container"
+    assert containers_of(pod["metadata"]["uid"]) == []

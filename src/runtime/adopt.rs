@@ -127,7 +127,11 @@ pub fn pod_for(
             started: running,
         }],
         sandbox_ready: running,
-        pod_ip: if host_mode { Some(host_ip.to_string()) } else { ip },
+        pod_ip: if host_mode {
+            Some(host_ip.to_string())
+        } else {
+            ip
+        },
         host_ip: host_ip.into(),
         start_time: started.or_else(|| c.created.as_deref().and_then(status::engine_time)),
         qos_class: "BestEffort".into(),
@@ -216,11 +220,19 @@ async fn unshow(rt: &Runtime, pod: &Value) {
     let uid = meta::meta_str(pod, "uid").unwrap_or_default();
     let _ = rt
         .client
-        .delete(&p, &json!({"gracePeriodSeconds": 0, "preconditions": {"uid": uid}}))
+        .delete(
+            &p,
+            &json!({"gracePeriodSeconds": 0, "preconditions": {"uid": uid}}),
+        )
         .await;
 }
 
-async fn show(rt: &Runtime, c: &ContainerInspectResponse, namespace: &str, existing: Option<&Value>) {
+async fn show(
+    rt: &Runtime,
+    c: &ContainerInspectResponse,
+    namespace: &str,
+    existing: Option<&Value>,
+) {
     let mut pod = pod_for(
         c,
         namespace,
@@ -254,7 +266,9 @@ async fn show(rt: &Runtime, c: &ContainerInspectResponse, namespace: &str, exist
             }
             match rt.client.get(&object).await {
                 Ok(Some(p)) if !is_foreign(&p) => {
-                    tracing::info!("container {name} is not shown as a pod: a pod of that name exists");
+                    tracing::info!(
+                        "container {name} is not shown as a pod: a pod of that name exists"
+                    );
                     return;
                 }
                 Ok(Some(p)) => unshow(rt, &p).await,
@@ -344,7 +358,10 @@ mod tests {
         .unwrap();
         let p = pod_for(&c, "default", "node", "10.0.0.1", None);
         assert_eq!(p["metadata"]["name"], "web");
-        assert_eq!(p["metadata"]["annotations"][CONTAINER_ID], "0123456789abcdef");
+        assert_eq!(
+            p["metadata"]["annotations"][CONTAINER_ID],
+            "0123456789abcdef"
+        );
         assert_eq!(p["spec"]["restartPolicy"], "Always");
         assert_eq!(p["status"]["phase"], "Running");
         assert_eq!(p["status"]["podIP"], "172.17.0.5");

@@ -107,9 +107,7 @@ pub fn instance(c: &ContainerInspectResponse) -> Instance {
         attempt: attempt(config_labels),
         state: status,
         exit_code: state.and_then(|s| s.exit_code).unwrap_or(0),
-        error: state
-            .and_then(|s| s.error.clone())
-            .unwrap_or_default(),
+        error: state.and_then(|s| s.error.clone()).unwrap_or_default(),
         oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
         started_at: started,
         finished_at: finished,
@@ -235,7 +233,9 @@ pub async fn exec(
         .map_err(|e| e.to_string())?;
     let run = async {
         let mut output = String::new();
-        if let StartExecResults::Attached { output: mut out, .. } = docker
+        if let StartExecResults::Attached {
+            output: mut out, ..
+        } = docker
             .start_exec(&created.id, None)
             .await
             .map_err(|e| e.to_string())?

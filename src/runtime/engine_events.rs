@@ -32,8 +32,18 @@ pub enum Signal {
 fn relevant(action: &str) -> bool {
     matches!(
         action.split(':').next().unwrap_or(action),
-        "create" | "start" | "die" | "destroy" | "stop" | "kill" | "oom" | "pause" | "unpause"
-            | "rename" | "restart" | "health_status"
+        "create"
+            | "start"
+            | "die"
+            | "destroy"
+            | "stop"
+            | "kill"
+            | "oom"
+            | "pause"
+            | "unpause"
+            | "rename"
+            | "restart"
+            | "health_status"
     )
 }
 

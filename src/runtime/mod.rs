@@ -73,9 +73,7 @@ pub fn node_name() -> String {
 /// Starts the pod runtime: it runs until the process ends.
 pub fn start(client: Client, engine: Arc<Engine>, data_dir: PathBuf) {
     tokio::spawn(async move {
-        engine
-            .wait_ready(std::time::Duration::from_secs(5))
-            .await;
+        engine.wait_ready(std::time::Duration::from_secs(5)).await;
         let store = client.ctx().store.clone();
         let (rt, mut probe_rx) = Runtime::new(client, engine.clone(), data_dir);
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
@@ -193,7 +191,10 @@ async fn resync(rt: Arc<Runtime>, store: Arc<Store>) {
             return;
         }
     };
-    let uids: HashSet<&str> = pods.iter().filter_map(|p| meta::meta_str(p, "uid")).collect();
+    let uids: HashSet<&str> = pods
+        .iter()
+        .filter_map(|p| meta::meta_str(p, "uid"))
+        .collect();
     match containers::list(&rt.engine, None).await {
         Ok(list) => {
             let orphans: HashSet<String> = list

@@ -18,7 +18,10 @@ pub async fn ensure(engine: &Engine) -> Result<(), String> {
     let docker = engine.docker();
     for _ in 0..2 {
         match docker
-            .inspect_network(NAME, None::<bollard::query_parameters::InspectNetworkOptions>)
+            .inspect_network(
+                NAME,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
             .await
         {
             Ok(n) => {
@@ -95,7 +98,12 @@ mod tests {
     fn host_ip_prefers_a_non_loopback_ipv4() {
         let v = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(
-            pick(&[v("127.0.0.1"), v("fe80::1"), v("2001:db8::1"), v("10.1.2.3")]),
+            pick(&[
+                v("127.0.0.1"),
+                v("fe80::1"),
+                v("2001:db8::1"),
+                v("10.1.2.3")
+            ]),
             v("10.1.2.3")
         );
         assert_eq!(pick(&[v("127.0.0.1"), v("2001:db8::1")]), v("2001:db8::1"));

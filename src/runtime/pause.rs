@@ -233,11 +233,7 @@ pub async fn ensure(engine: &Engine) -> Result<String, String> {
         ],
         ..Default::default()
     };
-    let mut stream = docker.create_image(
-        Some(opts),
-        Some(bollard::body_full(tar.into())),
-        None,
-    );
+    let mut stream = docker.create_image(Some(opts), Some(bollard::body_full(tar.into())), None);
     while let Some(step) = stream.next().await {
         step.map_err(|e| format!("importing {name}: {e}"))?;
     }
@@ -266,7 +262,11 @@ mod tests {
             assert_eq!(&f[..8], &[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
             assert_eq!(u16_at(&f, 16), 2, "ET_EXEC");
             assert_eq!(u16_at(&f, 18), machine);
-            assert_eq!(u64_at(&f, 24), 0x40_0000 + 120, "entry right after the headers");
+            assert_eq!(
+                u64_at(&f, 24),
+                0x40_0000 + 120,
+                "entry right after the headers"
+            );
             assert_eq!(u64_at(&f, 32), 64, "program headers follow the ELF header");
             assert_eq!(u16_at(&f, 54), 56);
             assert_eq!(u16_at(&f, 56), 1);

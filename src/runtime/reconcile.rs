@@ -155,7 +155,11 @@ fn field_path(init: bool, name: &str) -> String {
 
 impl Runtime {
     /// The runtime of this k2d.
-    pub fn new(client: Client, engine: Arc<Engine>, data_dir: PathBuf) -> (Arc<Runtime>, mpsc::Receiver<ProbeUpdate>) {
+    pub fn new(
+        client: Client,
+        engine: Arc<Engine>,
+        data_dir: PathBuf,
+    ) -> (Arc<Runtime>, mpsc::Receiver<ProbeUpdate>) {
         let node = super::node_name();
         let (probe_tx, probe_rx) = mpsc::channel(64);
         let recorder = Recorder::new(client.clone(), "kubelet", &node);
@@ -337,7 +341,10 @@ impl Runtime {
             match self
                 .engine
                 .docker()
-                .inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
+                .inspect_container(
+                    &id,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
                 .await
             {
                 Ok(i) => {
@@ -433,7 +440,10 @@ impl Runtime {
 
         // A pod that ended stays ended: nothing is started again, its sandbox is stopped.
         let ended = status::terminal(&old_phase);
-        let mut sandbox_id = sandboxes.first().filter(|s| s.0.running()).map(|s| s.0.id.clone());
+        let mut sandbox_id = sandboxes
+            .first()
+            .filter(|s| s.0.running())
+            .map(|s| s.0.id.clone());
         let mut pod_ip = sandboxes
             .first()
             .filter(|s| s.0.running())
@@ -477,7 +487,10 @@ impl Runtime {
                         let inspected = self
                             .engine
                             .docker()
-                            .inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
+                            .inspect_container(
+                                &id,
+                                None::<bollard::query_parameters::InspectContainerOptions>,
+                            )
                             .await
                             .ok();
                         pod_ip = inspected
@@ -534,8 +547,17 @@ impl Runtime {
             if st.volumes_ready {
                 let sb = sandbox_id.clone().unwrap_or_default();
                 let ip = pod_ip.clone().unwrap_or_default();
-                self.drive(&pod, uid, &sb, &ip, &restart_policy, &mut init, &mut app, st)
-                    .await;
+                self.drive(
+                    &pod,
+                    uid,
+                    &sb,
+                    &ip,
+                    &restart_policy,
+                    &mut init,
+                    &mut app,
+                    st,
+                )
+                .await;
             }
         }
 
@@ -575,7 +597,11 @@ impl Runtime {
                     let id = current.as_ref().map(|c| c.id.clone()).unwrap_or_default();
                     let verdict = |kind: ProbeKind, key: &str| {
                         r.spec.get(key).is_none()
-                            || st.verdicts.get(&(id.clone(), kind)).copied().unwrap_or(false)
+                            || st
+                                .verdicts
+                                .get(&(id.clone(), kind))
+                                .copied()
+                                .unwrap_or(false)
                     };
                     let started = verdict(ProbeKind::Startup, "startupProbe");
                     ContainerView {
@@ -613,7 +639,14 @@ impl Runtime {
             new_status["phase"] = json!(old_phase);
         }
         if status::terminal(str_at(&new_status, "/phase")) && !ended {
-            // Ended now: stop the sandbox (the next sync sees the pod ended).
+            // Ended now: stop what still runs (sidecars), then the sandbox; the next sync sees
+            // the pod ended.
+            let grace = grace_seconds(&pod);
+            for r in init.iter().chain(app.iter()) {
+                if let Some(c) = r.current().filter(|c| c.running()) {
+                    let _ = containers::stop(&self.engine, &c.id, grace).await;
+                }
+            }
             for (s, _) in &sandboxes {
                 let _ = containers::stop(&self.engine, &s.id, 0).await;
             }
@@ -710,10 +743,33 @@ impl Runtime {
         let now = Instant::now();
         for r in init.iter_mut() {
             let current = r.current().cloned();
+            let sidecar = str_at(&r.spec, "/restartPolicy") == "Always";
             match current {
+                None if sidecar => {
+                    // A sidecar starts and the next init container follows once it runs.
+                    self.run(pod, uid, sandbox_id, pod_ip, true, r, 0, st).await;
+                    if !r.current().is_some_and(Instance::running) {
+                        return;
+                    }
+                }
                 None => {
                     self.run(pod, uid, sandbox_id, pod_ip, true, r, 0, st).await;
                     return;
+                }
+                Some(c)
+                    if sidecar && c.running() && c.sandbox_id.as_deref() == Some(sandbox_id) =>
+                {
+                    st.waiting.remove(&r.name());
+                    continue;
+                }
+                Some(c) if sidecar => {
+                    // A sidecar that ended is restarted whatever the pod's policy; the app
+                    // containers are not held back by it.
+                    if !self.held_back(pod, true, r, &c, now, st).await {
+                        self.run(pod, uid, sandbox_id, pod_ip, true, r, c.attempt + 1, st)
+                            .await;
+                    }
+                    continue;
                 }
                 Some(c) if c.succeeded() && c.sandbox_id.as_deref() == Some(sandbox_id) => {
                     st.waiting.remove(&r.name());
@@ -729,14 +785,18 @@ impl Runtime {
                     if self.held_back(pod, true, r, &c, now, st).await {
                         return;
                     }
-                    self.run(pod, uid, sandbox_id, pod_ip, true, r, c.attempt + 1, st).await;
+                    self.run(pod, uid, sandbox_id, pod_ip, true, r, c.attempt + 1, st)
+                        .await;
                     return;
                 }
             }
         }
         for r in app.iter_mut() {
             match r.current().cloned() {
-                None => self.run(pod, uid, sandbox_id, pod_ip, false, r, 0, st).await,
+                None => {
+                    self.run(pod, uid, sandbox_id, pod_ip, false, r, 0, st)
+                        .await
+                }
                 Some(c) if c.running() => {
                     st.waiting.remove(&r.name());
                 }
@@ -747,7 +807,8 @@ impl Runtime {
                         _ => true,
                     };
                     // A container that has not run since the sandbox changed runs again too.
-                    let moved = c.sandbox_id.as_deref() != Some(sandbox_id) && restart_policy != "Never";
+                    let moved =
+                        c.sandbox_id.as_deref() != Some(sandbox_id) && restart_policy != "Never";
                     if !(again || moved) {
                         st.waiting.remove(&r.name());
                         continue;
@@ -755,7 +816,8 @@ impl Runtime {
                     if self.held_back(pod, false, r, &c, now, st).await {
                         continue;
                     }
-                    self.run(pod, uid, sandbox_id, pod_ip, false, r, c.attempt + 1, st).await;
+                    self.run(pod, uid, sandbox_id, pod_ip, false, r, c.attempt + 1, st)
+                        .await;
                 }
             }
         }
@@ -776,7 +838,10 @@ impl Runtime {
         if st.waiting.get(&name).is_some_and(|w| {
             matches!(
                 w.reason.as_str(),
-                "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "CreateContainerConfigError"
+                "ErrImagePull"
+                    | "ImagePullBackOff"
+                    | "ErrImageNeverPull"
+                    | "CreateContainerConfigError"
             )
         }) {
             // Those have their own retry below.
@@ -815,7 +880,10 @@ impl Runtime {
                     Some(&field_path(init, &name)),
                     EventType::Warning,
                     "BackOff",
-                    &format!("Back-off restarting failed container {name} in pod {}", meta::meta_str(pod, "name").unwrap_or_default()),
+                    &format!(
+                        "Back-off restarting failed container {name} in pod {}",
+                        meta::meta_str(pod, "name").unwrap_or_default()
+                    ),
                 )
                 .await;
         }
@@ -824,7 +892,13 @@ impl Runtime {
     }
 
     /// Makes sure the image of a container is on the host: `Err` is the waiting state.
-    async fn image(&self, pod: &Value, init: bool, r: &Runs, st: &mut State) -> Result<(), Waiting> {
+    async fn image(
+        &self,
+        pod: &Value,
+        init: bool,
+        r: &Runs,
+        st: &mut State,
+    ) -> Result<(), Waiting> {
         let name = r.name();
         let image = str_at(&r.spec, "/image").to_string();
         let policy = str_at(&r.spec, "/imagePullPolicy");
@@ -843,9 +917,16 @@ impl Runtime {
             return Ok(());
         }
         if !present && policy == "Never" {
-            let message = format!("Container image \"{image}\" is not present with pull policy of Never");
+            let message =
+                format!("Container image \"{image}\" is not present with pull policy of Never");
             self.recorder
-                .record(pod, Some(&fp), EventType::Warning, "ErrImageNeverPull", &message)
+                .record(
+                    pod,
+                    Some(&fp),
+                    EventType::Warning,
+                    "ErrImageNeverPull",
+                    &message,
+                )
                 .await;
             return Err(Waiting {
                 reason: "ErrImageNeverPull".into(),
@@ -865,7 +946,13 @@ impl Runtime {
             });
         }
         self.recorder
-            .record(pod, Some(&fp), EventType::Normal, "Pulling", &format!("Pulling image \"{image}\""))
+            .record(
+                pod,
+                Some(&fp),
+                EventType::Normal,
+                "Pulling",
+                &format!("Pulling image \"{image}\""),
+            )
             .await;
         let resolved = st.resolved.clone().unwrap_or_default();
         let credentials = spec::pull_credentials(pod, &resolved, &image);
@@ -898,7 +985,13 @@ impl Runtime {
                     return Ok(());
                 }
                 self.recorder
-                    .record(pod, Some(&fp), EventType::Warning, "Failed", "Error: ErrImagePull")
+                    .record(
+                        pod,
+                        Some(&fp),
+                        EventType::Warning,
+                        "Failed",
+                        "Error: ErrImagePull",
+                    )
                     .await;
                 let b = st.pull.entry(name).or_default();
                 b.exited(now, Duration::ZERO);
@@ -939,7 +1032,11 @@ impl Runtime {
             pod: pod_name,
             namespace,
             container: Some(&name),
-            role: if init { labels::ROLE_INIT } else { labels::ROLE_APP },
+            role: if init {
+                labels::ROLE_INIT
+            } else {
+                labels::ROLE_APP
+            },
             attempt,
             sandbox_id: Some(sandbox_id),
         };
@@ -986,7 +1083,13 @@ impl Runtime {
             Ok(warnings) => self.unsupported(pod, Some(&fp), &warnings).await,
             Err(e) => {
                 self.recorder
-                    .record(pod, Some(&fp), EventType::Warning, "Failed", &format!("Error: {e}"))
+                    .record(
+                        pod,
+                        Some(&fp),
+                        EventType::Warning,
+                        "Failed",
+                        &format!("Error: {e}"),
+                    )
                     .await;
                 st.waiting.insert(
                     name,
@@ -1004,7 +1107,10 @@ impl Runtime {
             name: Some(engine_name.clone()),
             ..Default::default()
         };
-        let created = match docker.create_container(Some(opts.clone()), body.clone()).await {
+        let created = match docker
+            .create_container(Some(opts.clone()), body.clone())
+            .await
+        {
             Ok(c) => Ok(c),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
@@ -1023,7 +1129,13 @@ impl Runtime {
                     other => other.to_string(),
                 };
                 self.recorder
-                    .record(pod, Some(&fp), EventType::Warning, "Failed", &format!("Error: {message}"))
+                    .record(
+                        pod,
+                        Some(&fp),
+                        EventType::Warning,
+                        "Failed",
+                        &format!("Error: {message}"),
+                    )
                     .await;
                 st.waiting.insert(
                     name,
@@ -1037,24 +1149,45 @@ impl Runtime {
         };
         st.waiting.remove(&name);
         self.recorder
-            .record(pod, Some(&fp), EventType::Normal, "Created", &format!("Created container {name}"))
+            .record(
+                pod,
+                Some(&fp),
+                EventType::Normal,
+                "Created",
+                &format!("Created container {name}"),
+            )
             .await;
         // Keep only the previous run (for `kubectl logs --previous`).
         for old in r.runs.iter().skip(1) {
             let _ = containers::remove(&self.engine, &old.id).await;
         }
         r.runs.truncate(1);
-        if let Err(e) = docker.start_container(&id, None::<StartContainerOptions>).await {
+        if let Err(e) = docker
+            .start_container(&id, None::<StartContainerOptions>)
+            .await
+        {
             let message = match e {
                 bollard::errors::Error::DockerResponseServerError { message, .. } => message,
                 other => other.to_string(),
             };
             self.recorder
-                .record(pod, Some(&fp), EventType::Warning, "Failed", &format!("Error: {message}"))
+                .record(
+                    pod,
+                    Some(&fp),
+                    EventType::Warning,
+                    "Failed",
+                    &format!("Error: {message}"),
+                )
                 .await;
         } else {
             self.recorder
-                .record(pod, Some(&fp), EventType::Normal, "Started", &format!("Started container {name}"))
+                .record(
+                    pod,
+                    Some(&fp),
+                    EventType::Normal,
+                    "Started",
+                    &format!("Started container {name}"),
+                )
                 .await;
             if let Some(cmd) = hook_command(&r.spec, "postStart") {
                 let timeout = Duration::from_secs(grace_seconds(pod).max(1) as u64);
@@ -1074,7 +1207,10 @@ impl Runtime {
         }
         // Read back what the engine made of it, for the status.
         if let Ok(i) = docker
-            .inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
+            .inspect_container(
+                &id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
             .await
         {
             r.runs.insert(0, containers::instance(&i));
@@ -1111,7 +1247,13 @@ impl Runtime {
                 .unwrap_or(Value::Null);
             let fp = field_path(role == labels::ROLE_INIT, cname);
             self.recorder
-                .record(pod, Some(&fp), EventType::Normal, "Killing", &format!("Stopping container {cname}"))
+                .record(
+                    pod,
+                    Some(&fp),
+                    EventType::Normal,
+                    "Killing",
+                    &format!("Stopping container {cname}"),
+                )
                 .await;
             let engine = self.engine.clone();
             let recorder = self.recorder.clone();
@@ -1120,9 +1262,17 @@ impl Runtime {
             stops.push(async move {
                 if let Some(cmd) = hook_command(&spec, "preStop") {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if let Err(e) = containers::exec(&engine, &id, cmd, left.max(Duration::from_secs(1))).await {
+                    if let Err(e) =
+                        containers::exec(&engine, &id, cmd, left.max(Duration::from_secs(1))).await
+                    {
                         recorder
-                            .record(&pod, Some(&fp), EventType::Warning, "FailedPreStopHook", &format!("PreStopHook failed: {e}"))
+                            .record(
+                                &pod,
+                                Some(&fp),
+                                EventType::Warning,
+                                "FailedPreStopHook",
+                                &format!("PreStopHook failed: {e}"),
+                            )
                             .await;
                     }
                 } else if let Some(secs) = hook_sleep(&spec, "preStop") {
@@ -1161,7 +1311,8 @@ impl Runtime {
         let mut ids: Vec<(bool, String)> = list
             .iter()
             .filter_map(|c| {
-                let sandbox = containers::label(c, labels::CONTAINER_ROLE) == Some(labels::ROLE_SANDBOX);
+                let sandbox =
+                    containers::label(c, labels::CONTAINER_ROLE) == Some(labels::ROLE_SANDBOX);
                 c.id.clone().map(|id| (sandbox, id))
             })
             .collect();

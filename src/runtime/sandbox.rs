@@ -35,7 +35,11 @@ pub fn base_config(engine: &Engine, pod: &Value, who: &Identity<'_>) -> Containe
         // The engine refuses a hostname with the host's network.
         hostname: (!host).then(|| hostname(pod)),
         host_config: Some(HostConfig {
-            network_mode: Some(if host { "host".into() } else { network::NAME.into() }),
+            network_mode: Some(if host {
+                "host".into()
+            } else {
+                network::NAME.into()
+            }),
             ipc_mode: Some("shareable".into()),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::NO),
@@ -85,7 +89,10 @@ pub async fn create(
         name: Some(container_name.clone()),
         ..Default::default()
     };
-    let created = match docker.create_container(Some(opts.clone()), body.clone()).await {
+    let created = match docker
+        .create_container(Some(opts.clone()), body.clone())
+        .await
+    {
         Ok(c) => c,
         // A sandbox of this name left by an interrupted start: replace it.
         Err(bollard::errors::Error::DockerResponseServerError {

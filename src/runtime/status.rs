@@ -102,6 +102,21 @@ pub struct ContainerView {
 }
 
 impl ContainerView {
+    /// A sidecar: an init container with `restartPolicy: Always`, which keeps running beside
+    /// the app containers.
+    pub fn sidecar(&self) -> bool {
+        self.spec.get("restartPolicy").and_then(Value::as_str) == Some("Always")
+    }
+
+    /// An init container that has done its part: ended with 0, or (a sidecar) has run.
+    pub fn init_done(&self) -> bool {
+        match &self.current {
+            Some(i) if self.sidecar() => i.running() || i.exited(),
+            Some(i) => i.succeeded(),
+            None => false,
+        }
+    }
+
     fn name(&self) -> &str {
         self.spec.get("name").and_then(Value::as_str).unwrap_or("")
     }
@@ -187,7 +202,7 @@ pub fn phase(v: &PodView) -> &'static str {
     let never = v.restart_policy == "Never";
     for c in &v.init {
         match &c.current {
-            Some(i) if i.succeeded() => continue,
+            _ if c.init_done() => continue,
             Some(i) if i.exited() && never => return "Failed",
             _ => return "Pending",
         }
@@ -206,7 +221,11 @@ pub fn phase(v: &PodView) -> &'static str {
     }
     if !all_ended {
         // Some container has not run yet: Running once any did (it restarts), else Pending.
-        return if v.app.iter().any(|c| c.current.as_ref().is_some_and(Instance::exited)) {
+        return if v
+            .app
+            .iter()
+            .any(|c| c.current.as_ref().is_some_and(Instance::exited))
+        {
             "Running"
         } else {
             "Pending"
@@ -240,7 +259,7 @@ fn conditions(v: &PodView, phase: &str) -> Vec<Value> {
     let incomplete: Vec<&str> = v
         .init
         .iter()
-        .filter(|c| !c.current.as_ref().is_some_and(Instance::succeeded))
+        .filter(|c| !c.init_done())
         .map(ContainerView::name)
         .collect();
     let initialized = incomplete.is_empty() || phase == "Succeeded";
@@ -270,7 +289,10 @@ fn conditions(v: &PodView, phase: &str) -> Vec<Value> {
             "Initialized",
             initialized,
             "ContainersNotInitialized",
-            format!("containers with incomplete status: [{}]", incomplete.join(" ")),
+            format!(
+                "containers with incomplete status: [{}]",
+                incomplete.join(" ")
+            ),
         ),
         condition("Ready", ready, reason, message.clone()),
         condition("ContainersReady", ready, reason, message),
@@ -320,9 +342,9 @@ pub fn pod_status(v: &PodView, old: Option<&Value>) -> Value {
     let conditions: Vec<Value> = conditions(v, phase)
         .into_iter()
         .map(|mut c| {
-            let same = old_conditions.iter().find(|o| {
-                o.get("type") == c.get("type") && o.get("status") == c.get("status")
-            });
+            let same = old_conditions
+                .iter()
+                .find(|o| o.get("type") == c.get("type") && o.get("status") == c.get("status"));
             let at = same
                 .and_then(|o| o.get("lastTransitionTime"))
                 .cloned()
@@ -341,7 +363,8 @@ pub fn pod_status(v: &PodView, old: Option<&Value>) -> Value {
         "containerStatuses": v.app.iter().map(ContainerView::status).collect::<Vec<_>>(),
     });
     if !v.init.is_empty() {
-        s["initContainerStatuses"] = json!(v.init.iter().map(ContainerView::status).collect::<Vec<_>>());
+        s["initContainerStatuses"] =
+            json!(v.init.iter().map(ContainerView::status).collect::<Vec<_>>());
     }
     if let Some(ip) = &v.pod_ip {
         s["podIP"] = json!(ip);
@@ -407,17 +430,33 @@ mod tests {
 
     #[test]
     fn phases() {
-        let running = pod("Always", vec![], vec![view("a", Some(inst("running", 0, 0)))]);
+        let running = pod(
+            "Always",
+            vec![],
+            vec![view("a", Some(inst("running", 0, 0)))],
+        );
         assert_eq!(phase(&running), "Running");
         let creating = pod("Always", vec![], vec![view("a", None)]);
         assert_eq!(phase(&creating), "Pending");
         let failed = pod("Never", vec![], vec![view("a", Some(inst("exited", 3, 0)))]);
         assert_eq!(phase(&failed), "Failed");
-        let done = pod("OnFailure", vec![], vec![view("a", Some(inst("exited", 0, 0)))]);
+        let done = pod(
+            "OnFailure",
+            vec![],
+            vec![view("a", Some(inst("exited", 0, 0)))],
+        );
         assert_eq!(phase(&done), "Succeeded");
-        let crashing = pod("OnFailure", vec![], vec![view("a", Some(inst("exited", 1, 2)))]);
+        let crashing = pod(
+            "OnFailure",
+            vec![],
+            vec![view("a", Some(inst("exited", 1, 2)))],
+        );
         assert_eq!(phase(&crashing), "Running");
-        let always_done = pod("Always", vec![], vec![view("a", Some(inst("exited", 0, 0)))]);
+        let always_done = pod(
+            "Always",
+            vec![],
+            vec![view("a", Some(inst("exited", 0, 0)))],
+        );
         assert_eq!(phase(&always_done), "Running");
         let initializing = pod(
             "Always",
@@ -431,6 +470,24 @@ mod tests {
             vec![view("a", None)],
         );
         assert_eq!(phase(&init_failed), "Failed");
+        let mut sidecar = view("proxy", Some(inst("running", 0, 0)));
+        sidecar.spec["restartPolicy"] = json!("Always");
+        let with_sidecar = pod(
+            "Never",
+            vec![sidecar.clone()],
+            vec![view("a", Some(inst("exited", 0, 0)))],
+        );
+        assert_eq!(phase(&with_sidecar), "Succeeded");
+        let starting = pod("Always", vec![sidecar], vec![view("a", None)]);
+        assert_eq!(phase(&starting), "Pending");
+        let s = pod_status(&starting, None);
+        assert!(
+            s["conditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["type"] == "Initialized" && c["status"] == "True")
+        );
         let partly = pod(
             "Always",
             vec![],
@@ -442,7 +499,10 @@ mod tests {
     #[test]
     fn container_status_of_a_running_container() {
         let s = view("a", Some(inst("running", 0, 0))).status();
-        assert_eq!(s["state"], json!({"running": {"startedAt": "2024-01-01T00:00:00Z"}}));
+        assert_eq!(
+            s["state"],
+            json!({"running": {"startedAt": "2024-01-01T00:00:00Z"}})
+        );
         assert_eq!(s["containerID"], "docker://id0");
         assert_eq!(s["imageID"], "docker://sha256:abc");
         assert_eq!(s["ready"], true);
@@ -485,7 +545,11 @@ mod tests {
 
     #[test]
     fn conditions_and_transition_times() {
-        let mut p = pod("Always", vec![], vec![view("a", Some(inst("running", 0, 0)))]);
+        let mut p = pod(
+            "Always",
+            vec![],
+            vec![view("a", Some(inst("running", 0, 0)))],
+        );
         p.app[0].ready = false;
         let s = pod_status(&p, None);
         let ready = s["conditions"]
@@ -540,7 +604,10 @@ mod tests {
 
     #[test]
     fn qos_classes() {
-        assert_eq!(qos_class(&json!({"containers": [{"name": "a"}]})), "BestEffort");
+        assert_eq!(
+            qos_class(&json!({"containers": [{"name": "a"}]})),
+            "BestEffort"
+        );
         let g = json!({"containers": [{"name": "a", "resources": {
             "limits": {"cpu": "1", "memory": "1Gi"}}}]});
         assert_eq!(qos_class(&g), "Guaranteed");

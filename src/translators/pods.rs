@@ -62,7 +62,11 @@ async fn delete_pod(
                 .await
                 .map_err(|e| crate::engine::status(&e))?;
         }
-        return delete_object(ctx, resource, pod, opts);
+        return match delete_object(ctx, resource, pod, opts) {
+            // The runtime saw the container go and removed the pod first.
+            Err(e) if e.code == 404 => Ok(Outcome::Deleted(pod.clone())),
+            other => other,
+        };
     }
     let grace = grace_period(opts, pod);
     if grace == 0 {
