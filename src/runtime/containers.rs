@@ -98,16 +98,29 @@ pub fn instance(c: &ContainerInspectResponse) -> Instance {
     let started = state
         .and_then(|s| s.started_at.as_deref())
         .and_then(engine_time);
+    let error = state.and_then(|s| s.error.clone()).unwrap_or_default();
+    // A container the engine could not start stays `created` with an error: it ended.
+    let failed_start = status == "created" && !error.is_empty();
+    let status = if failed_start {
+        "exited".to_string()
+    } else {
+        status
+    };
     let finished = state
         .and_then(|s| s.finished_at.as_deref())
         .and_then(engine_time)
+        .or_else(|| {
+            failed_start
+                .then(|| c.created.as_deref().and_then(engine_time))
+                .flatten()
+        })
         .filter(|_| !matches!(status.as_str(), "running" | "created"));
     Instance {
         id: c.id.clone().unwrap_or_default(),
         attempt: attempt(config_labels),
         state: status,
         exit_code: state.and_then(|s| s.exit_code).unwrap_or(0),
-        error: state.and_then(|s| s.error.clone()).unwrap_or_default(),
+        error,
         oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
         started_at: started,
         finished_at: finished,

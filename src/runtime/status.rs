@@ -51,6 +51,8 @@ impl Instance {
     pub fn terminated(&self) -> Value {
         let reason = if self.oom_killed {
             "OOMKilled"
+        } else if !self.error.is_empty() && self.started_at.is_none() {
+            "StartError"
         } else if self.exit_code == 0 {
             "Completed"
         } else {
@@ -533,6 +535,17 @@ mod tests {
         let s = v.status();
         assert_eq!(s["restartCount"], 1);
         assert_eq!(s["lastState"]["terminated"]["exitCode"], 137);
+    }
+
+    #[test]
+    fn a_container_that_could_not_start_ended_with_start_error() {
+        let mut i = inst("exited", 127, 0);
+        i.started_at = None;
+        i.error = "exec: \"nope\": executable file not found".into();
+        let t = i.terminated();
+        assert_eq!(t["terminated"]["reason"], "StartError");
+        assert_eq!(t["terminated"]["exitCode"], 127);
+        assert!(t["terminated"]["message"].as_str().unwrap().contains("nope"));
     }
 
     #[test]
