@@ -42,70 +42,155 @@ impl Arch {
     }
 }
 
-/// Machine code: set SIGCHLD (17) to SIG_IGN with rt_sigaction, then loop on pause (x86_64:
-/// syscall 13 and 34). The `struct sigaction` follows the code: handler 1 (SIG_IGN), flags,
-/// restorer and mask zero.
-fn code_x86_64() -> Vec<u8> {
-    let mut c = vec![
-        0xbf, 0x11, 0x00, 0x00, 0x00, // mov edi, 17 (SIGCHLD)
-        0x48, 0x8d, 0x35, 0x00, 0x00, 0x00, 0x00, // lea rsi, [rip + act] (patched below)
-        0x31, 0xd2, // xor edx, edx (no old action)
-        0x41, 0xba, 0x08, 0x00, 0x00, 0x00, // mov r10d, 8 (sigset size)
-        0xb8, 0x0d, 0x00, 0x00, 0x00, // mov eax, 13 (rt_sigaction)
-        0x0f, 0x05, // syscall
-        0xb8, 0x22, 0x00, 0x00, 0x00, // loop: mov eax, 34 (pause)
-        0x0f, 0x05, // syscall
-        0xeb, 0xf7, // jmp loop
-    ];
-    // The displacement of `lea` counts from the end of that instruction (offset 12).
-    let act = c.len() as u32;
-    c[8..12].copy_from_slice(&(act - 12).to_le_bytes());
-    c.extend_from_slice(&1u64.to_le_bytes());
-    c.extend_from_slice(&[0; 24]);
+/// Signal numbers (the same on all three machines).
+const SIGCHLD: u32 = 17;
+const SIGTERM: u32 = 15;
+const SIGINT: u32 = 2;
+/// `sa_flags`: the handler comes with its own return path (the handler exits, so it is never
+/// used; x86_64 refuses to deliver a signal without it).
+const SA_RESTORER: u64 = 0x0400_0000;
+
+/// The two `struct sigaction`s the program installs, as the kernel reads them (`handler`,
+/// `flags`, `restorer`, `mask`, in words of `word` bytes, the mask 8 bytes): SIG_IGN for
+/// SIGCHLD, and `handler` (which exits) for SIGTERM and SIGINT.
+fn actions(word: usize, handler: u64) -> (Vec<u8>, Vec<u8>) {
+    let put = |v: &mut Vec<u8>, x: u64| v.extend_from_slice(&x.to_le_bytes()[..word]);
+    let mut ignore = Vec::new();
+    put(&mut ignore, 1); // SIG_IGN
+    put(&mut ignore, 0);
+    put(&mut ignore, 0);
+    ignore.extend_from_slice(&[0; 8]);
+    let mut exit = Vec::new();
+    put(&mut exit, handler);
+    put(&mut exit, SA_RESTORER);
+    put(&mut exit, handler);
+    exit.extend_from_slice(&[0; 8]);
+    (ignore, exit)
+}
+
+/// x86_64 machine code loaded at `at`: rt_sigaction (13) for SIGCHLD, SIGTERM and SIGINT, then
+/// a loop on pause (34); the handler calls exit_group (231) with 0.
+fn code_x86_64(at: u64) -> Vec<u8> {
+    let mut c: Vec<u8> = Vec::new();
+    // (offset of a rip-relative displacement, offset its instruction ends at, which action)
+    let mut fixups: Vec<(usize, usize, bool)> = Vec::new();
+    for (signal, ignore) in [(SIGCHLD, true), (SIGTERM, false), (SIGINT, false)] {
+        c.push(0xbf); // mov edi, signal
+        c.extend_from_slice(&signal.to_le_bytes());
+        c.extend_from_slice(&[0x48, 0x8d, 0x35]); // lea rsi, [rip + action]
+        fixups.push((c.len(), c.len() + 4, ignore));
+        c.extend_from_slice(&[0; 4]);
+        c.extend_from_slice(&[0x31, 0xd2]); // xor edx, edx (no old action)
+        c.extend_from_slice(&[0x41, 0xba, 0x08, 0x00, 0x00, 0x00]); // mov r10d, 8 (sigset size)
+        c.extend_from_slice(&[0xb8, 0x0d, 0x00, 0x00, 0x00]); // mov eax, 13 (rt_sigaction)
+        c.extend_from_slice(&[0x0f, 0x05]); // syscall
+    }
+    c.extend_from_slice(&[0xb8, 0x22, 0x00, 0x00, 0x00]); // loop: mov eax, 34 (pause)
+    c.extend_from_slice(&[0x0f, 0x05]); // syscall
+    c.extend_from_slice(&[0xeb, 0xf7]); // jmp loop
+    let handler = c.len();
+    c.extend_from_slice(&[0xb8, 0xe7, 0x00, 0x00, 0x00]); // mov eax, 231 (exit_group)
+    c.extend_from_slice(&[0x31, 0xff]); // xor edi, edi
+    c.extend_from_slice(&[0x0f, 0x05]); // syscall
+    while c.len() % 8 != 0 {
+        c.push(0x90); // nop
+    }
+    let (ignore, exit) = actions(8, at + handler as u64);
+    let ignore_at = c.len();
+    c.extend_from_slice(&ignore);
+    let exit_at = c.len();
+    c.extend_from_slice(&exit);
+    for (at, end, ignore) in fixups {
+        let target = if ignore { ignore_at } else { exit_at };
+        c[at..at + 4].copy_from_slice(&((target - end) as u32).to_le_bytes());
+    }
     c
 }
 
-/// aarch64: rt_sigaction is syscall 134; there is no pause, so ppoll (73) with no descriptors
-/// and no timeout waits for a signal.
-fn code_aarch64() -> Vec<u8> {
-    let words: [u32; 14] = [
-        0xd280_0220, // mov x0, #17 (SIGCHLD)
-        0x1000_01a1, // adr x1, act (52 bytes ahead)
-        0xd280_0002, // mov x2, #0
-        0xd280_0103, // mov x3, #8 (sigset size)
-        0xd280_10c8, // mov x8, #134 (rt_sigaction)
-        0xd400_0001, // svc #0
-        0xd280_0000, // loop: mov x0, #0
-        0xd280_0001, // mov x1, #0
-        0xd280_0002, // mov x2, #0
-        0xd280_0003, // mov x3, #0
-        0xd280_0928, // mov x8, #73 (ppoll)
-        0xd400_0001, // svc #0
-        0x17ff_fffa, // b loop
-        0xd503_201f, // nop (aligns act to 8 bytes)
-    ];
-    let mut c: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    c.extend_from_slice(&1u64.to_le_bytes());
-    c.extend_from_slice(&[0; 24]);
+/// aarch64 `adr xd, pc + offset`.
+fn adr(rd: u32, offset: usize) -> u32 {
+    let imm = offset as u32;
+    0x1000_0000 | ((imm & 3) << 29) | (((imm >> 2) & 0x7ffff) << 5) | rd
+}
+
+/// aarch64 `movz xd, #imm`.
+fn movz(rd: u32, imm: u32) -> u32 {
+    0xd280_0000 | ((imm & 0xffff) << 5) | rd
+}
+
+/// aarch64 machine code loaded at `at`: rt_sigaction is syscall 134; there is no pause, so
+/// ppoll (73) with no descriptors and no timeout waits for a signal; exit_group is 94.
+fn code_aarch64(at: u64) -> Vec<u8> {
+    const SVC: u32 = 0xd400_0001;
+    let mut w: Vec<u32> = Vec::new();
+    // (word index of an adr, which action)
+    let mut fixups: Vec<(usize, bool)> = Vec::new();
+    for (signal, ignore) in [(SIGCHLD, true), (SIGTERM, false), (SIGINT, false)] {
+        w.push(movz(0, signal));
+        fixups.push((w.len(), ignore));
+        w.push(0); // adr x1, action
+        w.extend([movz(2, 0), movz(3, 8), movz(8, 134), SVC]);
+    }
+    let top = w.len();
+    w.extend([
+        movz(0, 0),
+        movz(1, 0),
+        movz(2, 0),
+        movz(3, 0),
+        movz(8, 73),
+        SVC,
+    ]);
+    let back = (top as i64 - w.len() as i64) as u32 & 0x03ff_ffff;
+    w.push(0x1400_0000 | back); // b loop
+    let handler = w.len() * 4;
+    w.extend([movz(0, 0), movz(8, 94), SVC]);
+    if w.len() % 2 != 0 {
+        w.push(0xd503_201f); // nop
+    }
+    let ignore_at = w.len() * 4;
+    let exit_at = ignore_at + 32;
+    for (i, ignore) in fixups {
+        let target = if ignore { ignore_at } else { exit_at };
+        w[i] = adr(1, target - i * 4);
+    }
+    let mut c: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let (ignore, exit) = actions(8, at + handler as u64);
+    c.extend_from_slice(&ignore);
+    c.extend_from_slice(&exit);
     c
 }
 
-/// 32-bit ARM (ARM state, EABI): rt_sigaction is syscall 174, pause 29; the number goes in r7.
-fn code_armv7() -> Vec<u8> {
-    let words: [u32; 9] = [
-        0xe3a0_0011, // mov r0, #17 (SIGCHLD)
-        0xe28f_1018, // add r1, pc, #24 (act; pc reads 8 ahead)
-        0xe3a0_2000, // mov r2, #0
-        0xe3a0_3008, // mov r3, #8 (sigset size)
-        0xe3a0_70ae, // mov r7, #174 (rt_sigaction)
-        0xef00_0000, // svc #0
-        0xe3a0_701d, // loop: mov r7, #29 (pause)
-        0xef00_0000, // svc #0
-        0xeaff_fffc, // b loop
-    ];
-    let mut c: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    c.extend_from_slice(&1u32.to_le_bytes());
-    c.extend_from_slice(&[0; 16]);
+/// 32-bit ARM (ARM state, EABI) machine code loaded at `at`: rt_sigaction is syscall 174,
+/// pause 29, exit_group 248; the number goes in r7.
+fn code_armv7(at: u64) -> Vec<u8> {
+    const SVC: u32 = 0xef00_0000;
+    let mov = |rd: u32, imm: u32| 0xe3a0_0000 | (rd << 12) | (imm & 0xff);
+    let mut w: Vec<u32> = Vec::new();
+    let mut fixups: Vec<(usize, bool)> = Vec::new();
+    for (signal, ignore) in [(SIGCHLD, true), (SIGTERM, false), (SIGINT, false)] {
+        w.push(mov(0, signal));
+        fixups.push((w.len(), ignore));
+        w.push(0); // add r1, pc, #offset (pc reads 8 ahead)
+        w.extend([mov(2, 0), mov(3, 8), mov(7, 174), SVC]);
+    }
+    let top = w.len();
+    w.extend([mov(7, 29), SVC]);
+    let back = (top as i64 - (w.len() as i64 + 2)) as u32 & 0x00ff_ffff;
+    w.push(0xea00_0000 | back); // b loop
+    let handler = w.len() * 4;
+    w.extend([mov(0, 0), mov(7, 248), SVC]);
+    let ignore_at = w.len() * 4;
+    let exit_at = ignore_at + 20;
+    for (i, ignore) in fixups {
+        let target = if ignore { ignore_at } else { exit_at };
+        let offset = (target - (i * 4 + 8)) as u32;
+        debug_assert!(offset < 256, "fits an ARM immediate");
+        w[i] = 0xe28f_1000 | offset;
+    }
+    let mut c: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let (ignore, exit) = actions(4, at + handler as u64);
+    c.extend_from_slice(&ignore);
+    c.extend_from_slice(&exit);
     c
 }
 
@@ -113,12 +198,17 @@ fn code_armv7() -> Vec<u8> {
 /// the file, and the code right after the headers.
 pub fn elf(arch: Arch) -> Vec<u8> {
     match arch {
-        Arch::X86_64 => elf64(62, 0, &code_x86_64()),
-        Arch::Aarch64 => elf64(183, 0, &code_aarch64()),
+        Arch::X86_64 => elf64(62, 0, &code_x86_64(ELF64_ENTRY)),
+        Arch::Aarch64 => elf64(183, 0, &code_aarch64(ELF64_ENTRY)),
         // EF_ARM_EABI_VER5 | EF_ARM_ABI_FLOAT_HARD.
-        Arch::Armv7 => elf32(40, 0x0500_0400, &code_armv7()),
+        Arch::Armv7 => elf32(40, 0x0500_0400, &code_armv7(ELF32_ENTRY)),
     }
 }
+
+/// Where the code of a 64-bit program is loaded: right after its headers.
+const ELF64_ENTRY: u64 = 0x40_0000 + 64 + 56;
+/// Where the code of a 32-bit program is loaded.
+const ELF32_ENTRY: u64 = 0x1_0000 + 52 + 32;
 
 const PT_LOAD: u32 = 1;
 const PF_R_X: u32 = 5;
@@ -288,17 +378,38 @@ mod tests {
     }
 
     #[test]
-    fn code_points_at_an_ignore_action() {
-        // x86_64: the lea displacement lands on the handler word SIG_IGN (1).
-        let c = code_x86_64();
+    fn code_points_at_the_actions() {
+        // x86_64: the first lea lands on SIG_IGN (1); the second on the exit handler, whose
+        // address is that of `mov eax, 231`.
+        let at = 0x1000;
+        let c = code_x86_64(at);
+        assert_eq!(&c[..5], &[0xbf, 17, 0, 0, 0]);
         let disp = u32_at(&c, 8) as usize;
         assert_eq!(u64_at(&c, 12 + disp), 1);
-        // aarch64: adr at offset 4 with immhi 13 → 52 bytes ahead.
-        let c = code_aarch64();
-        assert_eq!(u64_at(&c, 4 + 52), 1);
-        // arm: add r1, pc, #24 at offset 4 (pc = 12).
-        let c = code_armv7();
-        assert_eq!(u32_at(&c, 12 + 24), 1);
+        let disp = u32_at(&c, 35) as usize;
+        let handler = u64_at(&c, 39 + disp) - at;
+        assert_eq!(
+            &c[handler as usize..handler as usize + 5],
+            &[0xb8, 0xe7, 0, 0, 0]
+        );
+        assert_eq!(u64_at(&c, 39 + disp + 8), SA_RESTORER);
+        // aarch64: the first adr (word 1) points at SIG_IGN; the handler sets x8 to 94.
+        let c = code_aarch64(at);
+        let word = u32_at(&c, 4);
+        assert_eq!(word & 0x9f00_001f, 0x1000_0001, "adr x1");
+        let offset = (((word >> 5) & 0x7ffff) << 2 | ((word >> 29) & 3)) as usize;
+        assert_eq!(u64_at(&c, 4 + offset), 1);
+        let exit = 4 + offset + 32;
+        let handler = (u64_at(&c, exit) - at) as usize;
+        assert_eq!(u32_at(&c, handler + 4), movz(8, 94));
+        // arm: add r1, pc, #imm at offset 4 (pc reads 12).
+        let c = code_armv7(at);
+        let imm = (u32_at(&c, 4) & 0xff) as usize;
+        assert_eq!(u32_at(&c, 12 + imm), 1);
+        let handler = (u32_at(&c, 12 + imm + 20) as u64 - at) as usize;
+        assert_eq!(u32_at(&c, handler + 4), 0xe3a0_70f8, "mov r7, #248");
+        // The loops branch back to their start.
+        assert_eq!(u32_at(&c, handler - 4), 0xeaff_fffc);
     }
 
     #[test]
@@ -331,8 +442,25 @@ mod tests {
         let mut child = std::process::Command::new(&path).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
         assert!(child.try_wait().unwrap().is_none(), "pause exited early");
-        child.kill().unwrap();
-        child.wait().unwrap();
+        // SIGTERM ends it at once, with status 0.
+        let pid = child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pause ignored SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

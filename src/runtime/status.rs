@@ -545,7 +545,12 @@ mod tests {
         let t = i.terminated();
         assert_eq!(t["terminated"]["reason"], "StartError");
         assert_eq!(t["terminated"]["exitCode"], 127);
-        assert!(t["terminated"]["message"].as_str().unwrap().contains("nope"));
+        assert!(
+            t["terminated"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nope")
+        );
     }
 
     #[test]
