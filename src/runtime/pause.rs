@@ -92,7 +92,7 @@ fn code_x86_64(at: u64) -> Vec<u8> {
     c.extend_from_slice(&[0xb8, 0xe7, 0x00, 0x00, 0x00]); // mov eax, 231 (exit_group)
     c.extend_from_slice(&[0x31, 0xff]); // xor edi, edi
     c.extend_from_slice(&[0x0f, 0x05]); // syscall
-    while c.len() % 8 != 0 {
+    while !c.len().is_multiple_of(8) {
         c.push(0x90); // nop
     }
     let (ignore, exit) = actions(8, at + handler as u64);
@@ -144,7 +144,7 @@ fn code_aarch64(at: u64) -> Vec<u8> {
     w.push(0x1400_0000 | back); // b loop
     let handler = w.len() * 4;
     w.extend([movz(0, 0), movz(8, 94), SVC]);
-    if w.len() % 2 != 0 {
+    if !w.len().is_multiple_of(2) {
         w.push(0xd503_201f); // nop
     }
     let ignore_at = w.len() * 4;
