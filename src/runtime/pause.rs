@@ -303,15 +303,24 @@ pub fn rootfs(arch: Arch) -> std::io::Result<Vec<u8>> {
 pub async fn ensure(engine: &Engine) -> Result<String, String> {
     let docker = engine.docker();
     let name = image();
-    if docker.inspect_image(&name).await.is_ok() {
-        return Ok(name);
-    }
     let arch = Arch::current().ok_or_else(|| {
         format!(
             "no pause program for {}: pods need x86_64, aarch64 or arm",
             std::env::consts::ARCH
         )
     })?;
+    let program = digest(arch);
+    if let Ok(found) = docker.inspect_image(&name).await {
+        let current = found
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref())
+            .and_then(|l| l.get(PROGRAM_LABEL))
+            .is_some_and(|d| *d == program);
+        if current {
+            return Ok(name);
+        }
+    }
     let tar = rootfs(arch).map_err(|e| format!("building the pause image: {e}"))?;
     let opts = CreateImageOptions {
         from_src: Some("-".into()),
@@ -319,7 +328,7 @@ pub async fn ensure(engine: &Engine) -> Result<String, String> {
         tag: Some(env!("CARGO_PKG_VERSION").into()),
         changes: vec![
             "CMD [\"/pause\"]".into(),
-            format!("LABEL {}=pause", labels::IMAGE),
+            format!("LABEL {}=pause {PROGRAM_LABEL}={program}", labels::IMAGE),
         ],
         ..Default::default()
     };
@@ -329,6 +338,19 @@ pub async fn ensure(engine: &Engine) -> Result<String, String> {
     }
     tracing::info!("imported the pod sandbox image {name}");
     Ok(name)
+}
+
+/// The label holding the digest of the pause program in the image: an image of the same
+/// version with another program (a development build) is imported again.
+const PROGRAM_LABEL: &str = "io.k2d.pause.sha256";
+
+/// The SHA-256 of the program for `arch`, in hex.
+fn digest(arch: Arch) -> String {
+    ring::digest::digest(&ring::digest::SHA256, &elf(arch))
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -462,5 +484,50 @@ mod tests {
         };
         assert_eq!(status.code(), Some(0));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Runs the aarch64 and arm programs under qemu-user (`qemu-aarch64`, `qemu-arm`): they
+    /// must wait, then exit 0 on SIGTERM. Run with `cargo test -- --ignored` where qemu-user
+    /// is installed.
+    #[cfg(target_os = "linux")]
+    #[test]
+    #[ignore = "needs qemu-user (qemu-aarch64, qemu-arm)"]
+    fn foreign_programs_run_under_qemu() {
+        use std::os::unix::fs::PermissionsExt;
+        for (arch, emulator) in [(Arch::Aarch64, "qemu-aarch64"), (Arch::Armv7, "qemu-arm")] {
+            let dir =
+                std::env::temp_dir().join(format!("k2d-pause-{emulator}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("pause");
+            std::fs::write(&path, elf(arch)).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let mut child = std::process::Command::new(emulator)
+                .arg(&path)
+                .spawn()
+                .unwrap_or_else(|e| panic!("{emulator}: {e}"));
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{emulator}: exited early"
+            );
+            let pid = child.id().to_string();
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            let status = loop {
+                if let Some(s) = child.try_wait().unwrap() {
+                    break s;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{emulator}: SIGTERM ignored"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            };
+            assert_eq!(status.code(), Some(0), "{emulator}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 }
