@@ -53,3 +53,51 @@ def test_kill_9_then_restart_adopts_the_running_pod(own_k2d, tmp_path):
     # The adopted pod is still run: deleting it removes its containers.
     k("delete", "pod", "-n", "adopt", "keep", timeout=30)
     assert containers_of(uid) == []
+
+
+@pytest.fixture
+def own_k2d_plain_ns(tmp_path_factory):
+    data = tmp_path_factory.mktemp("k2d-pods-foreign-ns")
+    server = K2DServer(k2d_binary(), data, LOG_DIR / f"k2d-{uniq('pods-foreign')}.log",
+                       extra_args=["--foreign-namespace", "docker-run"])
+    server.start()
+    yield server
+    instance = (data / "instance-id").read_text().strip()
+    server.stop()
+    leftovers = engine_containers(f"io.k2d.instance={instance}")
+    if leftovers:
+        docker("rm", "-f", *leftovers, check=False)
+
+
+def test_a_container_that_ended_while_k2d_was_down_is_restarted(own_k2d, tmp_path):
+    v = KUBECTL_VERSIONS[-1]
+    k = Kubectl(v, tool_path(f"kubectl-{v}"), own_k2d, tmp_path)
+    Api(own_k2d).create_namespace("down")
+    apply(k, "down", pod_manifest("back", [sh("main", SLEEPER)]))
+    pod = wait_pod(k, "down", "back", phase_is("Running"), "Running")
+    first = status_of(pod, "main")["containerID"].removeprefix("docker://")
+
+    own_k2d.proc.kill()
+    own_k2d.proc.wait()
+    own_k2d.stop()
+    docker("kill", first)
+    own_k2d.start()
+
+    pod = wait_pod(k, "down", "back",
+                   lambda p: status_of(p, "main").get("restartCount") == 1
+                   and "running" in status_of(p, "main").get("state", {}),
+                   "running again after one restart", timeout=30)
+    assert status_of(pod, "main")["lastState"]["terminated"]["containerID"] == f"docker://{first}"
+    k("delete", "pod", "-n", "down", "back", "--grace-period=1", timeout=30)
+
+
+def test_plain_containers_go_to_the_configured_namespace(own_k2d_plain_ns, tmp_path):
+    v = KUBECTL_VERSIONS[-1]
+    k = Kubectl(v, tool_path(f"kubectl-{v}"), own_k2d_plain_ns, tmp_path)
+    name = uniq("plain")
+    cid = docker("run", "-d", "--name", name, "k2d-test/busybox:latest", "sleep", "300").strip()
+    try:
+        pod = wait_pod(k, "docker-run", name, lambda p: True, "shown in namespace docker-run")
+        assert pod["metadata"]["annotations"]["k2d.io/container-id"] == cid
+    finally:
+        docker("rm", "-f", cid, check=False)

@@ -274,6 +274,7 @@ async fn show(
                 Ok(Some(p)) => unshow(rt, &p).await,
                 _ => {}
             }
+            ensure_namespace(rt, namespace).await;
             let status = pod["status"].take();
             if let Some(o) = pod.as_object_mut() {
                 o.remove("status");
@@ -292,6 +293,23 @@ async fn show(
                 }
                 Err(e) => tracing::debug!("showing container {name} as a pod: {e}"),
             }
+        }
+    }
+}
+
+/// Creates the foreign namespace when it does not exist (it is configurable, so it may be
+/// none of the default ones).
+async fn ensure_namespace(rt: &Runtime, namespace: &str) {
+    let p = path("v1", "namespaces", None, Some(namespace), None);
+    if let Ok(None) = rt.client.get(&p).await {
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
+        if let Err(e) = rt
+            .client
+            .create(&path("v1", "namespaces", None, None, None), &ns)
+            .await
+            && e.code != 409
+        {
+            tracing::warn!("creating the namespace {namespace} for plain containers: {e}");
         }
     }
 }
