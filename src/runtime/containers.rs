@@ -165,6 +165,66 @@ pub async fn stop(engine: &Engine, id: &str, grace: i64) -> Result<(), bollard::
     }
 }
 
+/// The longest grace period a single stop request may carry: the engine answers a stop only
+/// when the container has ended, and k2d gives up on a request after a minute.
+const STOP_REQUEST_GRACE: i64 = 45;
+
+/// Terminates a container gracefully: its stop signal (SIGTERM unless the image says
+/// otherwise), then SIGKILL once `grace` seconds have passed. Long grace periods are waited out
+/// on the engine's wait stream rather than in one stop request.
+pub async fn terminate(
+    engine: &Engine,
+    id: &str,
+    grace: i64,
+) -> Result<(), bollard::errors::Error> {
+    use bollard::query_parameters::{KillContainerOptions, WaitContainerOptions};
+    if grace <= STOP_REQUEST_GRACE {
+        return stop(engine, id, grace).await;
+    }
+    let docker = engine.docker();
+    let signal = docker
+        .inspect_container(
+            id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|c| c.config.and_then(|c| c.stop_signal))
+        .unwrap_or_else(|| "SIGTERM".to_string());
+    let kill = |signal: String| {
+        let docker = docker.clone();
+        async move {
+            match docker
+                .kill_container(id, Some(KillContainerOptions { signal }))
+                .await
+            {
+                // Not running (409) or gone (404): nothing to wait for.
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404 | 409,
+                    ..
+                }) => Ok(false),
+                Err(e) => Err(e),
+                Ok(()) => Ok(true),
+            }
+        }
+    };
+    if !kill(signal).await? {
+        return Ok(());
+    }
+    let mut wait = docker.wait_container(
+        id,
+        Some(WaitContainerOptions {
+            condition: "not-running".into(),
+        }),
+    );
+    let ended =
+        tokio::time::timeout(std::time::Duration::from_secs(grace as u64), wait.next()).await;
+    if ended.is_err() {
+        kill("SIGKILL".to_string()).await?;
+    }
+    Ok(())
+}
+
 /// Removes a container (killing it if it runs) with its anonymous volumes.
 pub async fn remove(engine: &Engine, id: &str) -> Result<(), bollard::errors::Error> {
     let opts = RemoveContainerOptions {

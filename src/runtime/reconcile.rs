@@ -320,7 +320,7 @@ impl Runtime {
                 )
                 .await;
             st.probes.remove(&u.container_id);
-            let _ = containers::stop(&self.engine, &u.container_id, grace_seconds(&pod)).await;
+            let _ = containers::terminate(&self.engine, &u.container_id, grace_seconds(&pod)).await;
         }
     }
 
@@ -644,7 +644,7 @@ impl Runtime {
             let grace = grace_seconds(&pod);
             for r in init.iter().chain(app.iter()) {
                 if let Some(c) = r.current().filter(|c| c.running()) {
-                    let _ = containers::stop(&self.engine, &c.id, grace).await;
+                    let _ = containers::terminate(&self.engine, &c.id, grace).await;
                 }
             }
             for (s, _) in &sandboxes {
@@ -1280,7 +1280,7 @@ impl Runtime {
                     tokio::time::sleep(Duration::from_secs(secs).min(left)).await;
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
-                let _ = containers::stop(&engine, &id, left.as_secs() as i64).await;
+                let _ = containers::terminate(&engine, &id, left.as_secs() as i64).await;
             });
         }
         futures_util::future::join_all(stops).await;
