@@ -9,23 +9,27 @@
 //!
 //! Its own parts:
 //!
-//! - [`pause`], [`network`], [`sandbox`]: the sandbox image, the pod network, the sandbox;
-//! - [`containers`] — a pod's engine containers, [`reconcile`]: pods against containers;
-//! - [`status`] — engine state as PodStatus, [`backoff`]: restart back-off;
-//! - [`engine_events`] — the engine's event stream, [`adopt`]: plain containers as pods.
+//! - [`pause`], [`network`], [`sandbox`] — the sandbox image, the pod network, the sandbox;
+//! - [`containers`] — a pod's engine containers, [`reconcile`] — pods against containers;
+//! - [`pull`], [`launch`], [`terminate`] — images, starting a container, ending a pod;
+//! - [`status`] — engine state as PodStatus, [`backoff`] — restart back-off;
+//! - [`engine_events`] — the engine's event stream, [`adopt`] — plain containers as pods.
 
 pub mod adopt;
 pub mod backoff;
 pub mod containers;
 pub mod engine_events;
+pub mod launch;
 pub mod logs;
 pub mod network;
 pub mod pause;
 pub mod probes;
+pub mod pull;
 pub mod reconcile;
 pub mod sandbox;
 pub mod spec;
 pub mod status;
+pub mod terminate;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

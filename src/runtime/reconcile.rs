@@ -8,13 +8,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
-use bollard::query_parameters::{CreateContainerOptions, StartContainerOptions};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::backoff::Backoff;
-use super::containers::{self, Identity};
+use super::containers;
 use super::probes::{self, ProbeKind, ProbeUpdate, Probes};
 use super::status::{self, ContainerView, Instance, PodView, Waiting};
 use super::{adopt, sandbox, spec};
@@ -63,17 +61,17 @@ struct Worker {
 /// What a worker remembers between syncs (lost when k2d restarts, which only resets
 /// back-offs: everything else is read back from the engine).
 #[derive(Default)]
-struct State {
-    restart: HashMap<String, Backoff>,
-    pull: HashMap<String, Backoff>,
+pub(super) struct State {
+    pub(super) restart: HashMap<String, Backoff>,
+    pub(super) pull: HashMap<String, Backoff>,
     /// Why a container is not running, when the runtime decided it (pull errors, config
     /// errors), by container name.
-    waiting: HashMap<String, Waiting>,
-    probes: HashMap<String, Probes>,
+    pub(super) waiting: HashMap<String, Waiting>,
+    pub(super) probes: HashMap<String, Probes>,
     /// Verdicts by (engine id, kind).
     verdicts: HashMap<(String, ProbeKind), bool>,
     volumes_ready: bool,
-    resolved: Option<spec::Resolved>,
+    pub(super) resolved: Option<spec::Resolved>,
     references: (Vec<String>, Vec<String>),
     scheduled: bool,
 }
@@ -95,25 +93,25 @@ enum Outcome {
 }
 
 /// One container of the pod with its engine runs, newest first.
-struct Runs {
-    spec: Value,
-    runs: Vec<Instance>,
+pub(super) struct Runs {
+    pub(super) spec: Value,
+    pub(super) runs: Vec<Instance>,
 }
 
 impl Runs {
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         self.spec
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
     }
-    fn current(&self) -> Option<&Instance> {
+    pub(super) fn current(&self) -> Option<&Instance> {
         self.runs.first()
     }
 }
 
-fn grace_seconds(pod: &Value) -> i64 {
+pub(super) fn grace_seconds(pod: &Value) -> i64 {
     pod.pointer("/metadata/deletionGracePeriodSeconds")
         .and_then(Value::as_i64)
         .or_else(|| {
@@ -123,12 +121,12 @@ fn grace_seconds(pod: &Value) -> i64 {
         .unwrap_or(30)
 }
 
-fn str_at<'a>(v: &'a Value, p: &str) -> &'a str {
+pub(super) fn str_at<'a>(v: &'a Value, p: &str) -> &'a str {
     v.pointer(p).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// The exec command of a lifecycle hook (`postStart` or `preStop`), if it is one.
-fn hook_command(container: &Value, hook: &str) -> Option<Vec<String>> {
+pub(super) fn hook_command(container: &Value, hook: &str) -> Option<Vec<String>> {
     let cmd = container.pointer(&format!("/lifecycle/{hook}/exec/command"))?;
     Some(
         cmd.as_array()?
@@ -139,13 +137,13 @@ fn hook_command(container: &Value, hook: &str) -> Option<Vec<String>> {
 }
 
 /// The seconds of a `sleep` lifecycle hook.
-fn hook_sleep(container: &Value, hook: &str) -> Option<u64> {
+pub(super) fn hook_sleep(container: &Value, hook: &str) -> Option<u64> {
     container
         .pointer(&format!("/lifecycle/{hook}/sleep/seconds"))
         .and_then(Value::as_u64)
 }
 
-fn field_path(init: bool, name: &str) -> String {
+pub(super) fn field_path(init: bool, name: &str) -> String {
     if init {
         format!("spec.initContainers{{{name}}}")
     } else {
@@ -680,7 +678,12 @@ impl Runtime {
         }
     }
 
-    async fn unsupported(&self, pod: &Value, field_path: Option<&str>, warnings: &[String]) {
+    pub(super) async fn unsupported(
+        &self,
+        pod: &Value,
+        field_path: Option<&str>,
+        warnings: &[String],
+    ) {
         for w in warnings {
             tracing::warn!(pod = meta::meta_str(pod, "name").unwrap_or_default(), "{w}");
             self.recorder
@@ -889,446 +892,6 @@ impl Runtime {
         }
         tracing::debug!("restart of {name} held back {wait:?}");
         true
-    }
-
-    /// Makes sure the image of a container is on the host: `Err` is the waiting state.
-    async fn image(
-        &self,
-        pod: &Value,
-        init: bool,
-        r: &Runs,
-        st: &mut State,
-    ) -> Result<(), Waiting> {
-        let name = r.name();
-        let image = str_at(&r.spec, "/image").to_string();
-        let policy = str_at(&r.spec, "/imagePullPolicy");
-        let fp = field_path(init, &name);
-        let present = containers::image_present(&self.engine, &image).await;
-        if present && policy != "Always" {
-            self.recorder
-                .record(
-                    pod,
-                    Some(&fp),
-                    EventType::Normal,
-                    "Pulled",
-                    &format!("Container image \"{image}\" already present on machine"),
-                )
-                .await;
-            return Ok(());
-        }
-        if !present && policy == "Never" {
-            let message =
-                format!("Container image \"{image}\" is not present with pull policy of Never");
-            self.recorder
-                .record(
-                    pod,
-                    Some(&fp),
-                    EventType::Warning,
-                    "ErrImageNeverPull",
-                    &message,
-                )
-                .await;
-            return Err(Waiting {
-                reason: "ErrImageNeverPull".into(),
-                message,
-            });
-        }
-        let now = Instant::now();
-        let b = st.pull.entry(name.clone()).or_default();
-        if !present && b.waiting(now) {
-            let message = format!("Back-off pulling image \"{image}\"");
-            self.recorder
-                .record(pod, Some(&fp), EventType::Normal, "BackOff", &message)
-                .await;
-            return Err(Waiting {
-                reason: "ImagePullBackOff".into(),
-                message,
-            });
-        }
-        self.recorder
-            .record(
-                pod,
-                Some(&fp),
-                EventType::Normal,
-                "Pulling",
-                &format!("Pulling image \"{image}\""),
-            )
-            .await;
-        let resolved = st.resolved.clone().unwrap_or_default();
-        let credentials = spec::pull_credentials(pod, &resolved, &image);
-        let started = Instant::now();
-        match containers::pull(&self.engine, &image, credentials).await {
-            Ok(()) => {
-                st.pull.remove(&name);
-                self.recorder
-                    .record(
-                        pod,
-                        Some(&fp),
-                        EventType::Normal,
-                        "Pulled",
-                        &format!(
-                            "Successfully pulled image \"{image}\" in {}ms",
-                            started.elapsed().as_millis()
-                        ),
-                    )
-                    .await;
-                Ok(())
-            }
-            Err(e) => {
-                let message = format!("Failed to pull image \"{image}\": {e}");
-                self.recorder
-                    .record(pod, Some(&fp), EventType::Warning, "Failed", &message)
-                    .await;
-                if present {
-                    // Always with the image on the host: devices run offline, so a failed
-                    // pull runs the local image rather than nothing (the failure is recorded).
-                    return Ok(());
-                }
-                self.recorder
-                    .record(
-                        pod,
-                        Some(&fp),
-                        EventType::Warning,
-                        "Failed",
-                        "Error: ErrImagePull",
-                    )
-                    .await;
-                let b = st.pull.entry(name).or_default();
-                b.exited(now, Duration::ZERO);
-                b.restarted();
-                b.exited(now, Duration::ZERO);
-                Err(Waiting {
-                    reason: "ErrImagePull".into(),
-                    message,
-                })
-            }
-        }
-    }
-
-    /// Creates and starts run `attempt` of a container, removing runs older than the previous
-    /// one. Problems become the container's waiting state.
-    #[allow(clippy::too_many_arguments)]
-    async fn run(
-        &self,
-        pod: &Value,
-        uid: &str,
-        sandbox_id: &str,
-        pod_ip: &str,
-        init: bool,
-        r: &mut Runs,
-        attempt: u32,
-        st: &mut State,
-    ) {
-        let name = r.name();
-        let fp = field_path(init, &name);
-        if let Err(w) = self.image(pod, init, r, st).await {
-            st.waiting.insert(name, w);
-            return;
-        }
-        let pod_name = meta::meta_str(pod, "name").unwrap_or_default();
-        let namespace = meta::meta_str(pod, "namespace").unwrap_or_default();
-        let who = Identity {
-            uid,
-            pod: pod_name,
-            namespace,
-            container: Some(&name),
-            role: if init {
-                labels::ROLE_INIT
-            } else {
-                labels::ROLE_APP
-            },
-            attempt,
-            sandbox_id: Some(sandbox_id),
-        };
-        let join = format!("container:{sandbox_id}");
-        let strings = |key: &str| -> Option<Vec<String>> {
-            r.spec.get(key).and_then(Value::as_array).map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-        };
-        let mut body = ContainerCreateBody {
-            image: Some(str_at(&r.spec, "/image").to_string()),
-            // command and args as written (the image's own when absent); apply_container
-            // replaces them with their `$(VAR)`-expanded form.
-            entrypoint: strings("command"),
-            cmd: strings("args").or_else(|| strings("command").map(|_| Vec::new())),
-            labels: Some(containers::labels_for(&self.engine, &who)),
-            host_config: Some(HostConfig {
-                network_mode: Some(join.clone()),
-                ipc_mode: Some(join),
-                restart_policy: Some(RestartPolicy {
-                    name: Some(RestartPolicyNameEnum::NO),
-                    maximum_retry_count: None,
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let resolved = st.resolved.clone().unwrap_or_default();
-        let pod_dir = self.data_dir.join("pods").join(uid);
-        let input = spec::ContainerInput {
-            pod,
-            container: &r.spec,
-            init,
-            sandbox_id,
-            pod_ip,
-            node_name: &self.node,
-            host_ip: &self.host_ip,
-            resolved: &resolved,
-            pod_dir: &pod_dir,
-        };
-        match spec::apply_container(&mut body, &input) {
-            Ok(warnings) => self.unsupported(pod, Some(&fp), &warnings).await,
-            Err(e) => {
-                self.recorder
-                    .record(
-                        pod,
-                        Some(&fp),
-                        EventType::Warning,
-                        "Failed",
-                        &format!("Error: {e}"),
-                    )
-                    .await;
-                st.waiting.insert(
-                    name,
-                    Waiting {
-                        reason: "CreateContainerConfigError".into(),
-                        message: e,
-                    },
-                );
-                return;
-            }
-        }
-        let engine_name = containers::name(&name, pod_name, namespace, uid, attempt);
-        let docker = self.engine.docker();
-        let opts = CreateContainerOptions {
-            name: Some(engine_name.clone()),
-            ..Default::default()
-        };
-        let created = match docker
-            .create_container(Some(opts.clone()), body.clone())
-            .await
-        {
-            Ok(c) => Ok(c),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 409, ..
-            }) => {
-                // Left by a start that k2d did not finish: replace it.
-                let _ = containers::remove(&self.engine, &engine_name).await;
-                docker.create_container(Some(opts), body).await
-            }
-            Err(e) => Err(e),
-        };
-        let id = match created {
-            Ok(c) => c.id,
-            Err(e) => {
-                let message = match e {
-                    bollard::errors::Error::DockerResponseServerError { message, .. } => message,
-                    other => other.to_string(),
-                };
-                self.recorder
-                    .record(
-                        pod,
-                        Some(&fp),
-                        EventType::Warning,
-                        "Failed",
-                        &format!("Error: {message}"),
-                    )
-                    .await;
-                st.waiting.insert(
-                    name,
-                    Waiting {
-                        reason: "CreateContainerError".into(),
-                        message,
-                    },
-                );
-                return;
-            }
-        };
-        st.waiting.remove(&name);
-        self.recorder
-            .record(
-                pod,
-                Some(&fp),
-                EventType::Normal,
-                "Created",
-                &format!("Created container {name}"),
-            )
-            .await;
-        // Keep only the previous run (for `kubectl logs --previous`).
-        for old in r.runs.iter().skip(1) {
-            let _ = containers::remove(&self.engine, &old.id).await;
-        }
-        r.runs.truncate(1);
-        if let Err(e) = docker
-            .start_container(&id, None::<StartContainerOptions>)
-            .await
-        {
-            let message = match e {
-                bollard::errors::Error::DockerResponseServerError { message, .. } => message,
-                other => other.to_string(),
-            };
-            self.recorder
-                .record(
-                    pod,
-                    Some(&fp),
-                    EventType::Warning,
-                    "Failed",
-                    &format!("Error: {message}"),
-                )
-                .await;
-        } else {
-            self.recorder
-                .record(
-                    pod,
-                    Some(&fp),
-                    EventType::Normal,
-                    "Started",
-                    &format!("Started container {name}"),
-                )
-                .await;
-            if let Some(cmd) = hook_command(&r.spec, "postStart") {
-                let timeout = Duration::from_secs(grace_seconds(pod).max(1) as u64);
-                if let Err(e) = containers::exec(&self.engine, &id, cmd, timeout).await {
-                    self.recorder
-                        .record(
-                            pod,
-                            Some(&fp),
-                            EventType::Warning,
-                            "FailedPostStartHook",
-                            &format!("PostStartHook failed: {e}"),
-                        )
-                        .await;
-                    let _ = containers::stop(&self.engine, &id, 0).await;
-                }
-            }
-        }
-        // Read back what the engine made of it, for the status.
-        if let Ok(i) = docker
-            .inspect_container(
-                &id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-        {
-            r.runs.insert(0, containers::instance(&i));
-        }
-    }
-
-    /// Graceful termination of a pod being deleted: preStop hooks and SIGTERM to every running
-    /// container, SIGKILL after the grace period, removal of all its containers, then the pod
-    /// object itself.
-    async fn terminate(
-        &self,
-        pod: &Value,
-        uid: &str,
-        observed: &[(String, String, Instance, Value)],
-        st: &mut State,
-    ) -> Result<(), String> {
-        st.probes.clear();
-        let grace = grace_seconds(pod);
-        let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
-        let specs: Vec<Value> = pod
-            .pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut stops = Vec::new();
-        for (role, cname, inst, _) in observed {
-            if role == labels::ROLE_SANDBOX || !inst.running() {
-                continue;
-            }
-            let spec = specs
-                .iter()
-                .find(|s| s.get("name").and_then(Value::as_str) == Some(cname))
-                .cloned()
-                .unwrap_or(Value::Null);
-            let fp = field_path(role == labels::ROLE_INIT, cname);
-            self.recorder
-                .record(
-                    pod,
-                    Some(&fp),
-                    EventType::Normal,
-                    "Killing",
-                    &format!("Stopping container {cname}"),
-                )
-                .await;
-            let engine = self.engine.clone();
-            let recorder = self.recorder.clone();
-            let pod = pod.clone();
-            let id = inst.id.clone();
-            stops.push(async move {
-                if let Some(cmd) = hook_command(&spec, "preStop") {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if let Err(e) =
-                        containers::exec(&engine, &id, cmd, left.max(Duration::from_secs(1))).await
-                    {
-                        recorder
-                            .record(
-                                &pod,
-                                Some(&fp),
-                                EventType::Warning,
-                                "FailedPreStopHook",
-                                &format!("PreStopHook failed: {e}"),
-                            )
-                            .await;
-                    }
-                } else if let Some(secs) = hook_sleep(&spec, "preStop") {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    tokio::time::sleep(Duration::from_secs(secs).min(left)).await;
-                }
-                let left = deadline.saturating_duration_since(Instant::now());
-                let _ = containers::terminate(&engine, &id, left.as_secs() as i64).await;
-            });
-        }
-        futures_util::future::join_all(stops).await;
-        self.remove_all(uid).await?;
-        let p = path(
-            "v1",
-            "pods",
-            meta::meta_str(pod, "namespace"),
-            meta::meta_str(pod, "name"),
-            None,
-        );
-        self.client
-            .delete(
-                &p,
-                &json!({"gracePeriodSeconds": 0, "preconditions": {"uid": uid}}),
-            )
-            .await
-            .map_err(|e| format!("deleting pod {p}: {e}"))?;
-        Ok(())
-    }
-
-    /// Removes every container of pod `uid` and its volume directory.
-    pub async fn remove_all(&self, uid: &str) -> Result<(), String> {
-        let list = containers::list(&self.engine, Some(uid))
-            .await
-            .map_err(|e| format!("listing containers: {e}"))?;
-        // App and init containers first, the sandbox last.
-        let mut ids: Vec<(bool, String)> = list
-            .iter()
-            .filter_map(|c| {
-                let sandbox =
-                    containers::label(c, labels::CONTAINER_ROLE) == Some(labels::ROLE_SANDBOX);
-                c.id.clone().map(|id| (sandbox, id))
-            })
-            .collect();
-        ids.sort();
-        for (_, id) in ids {
-            containers::remove(&self.engine, &id)
-                .await
-                .map_err(|e| format!("removing container {id}: {e}"))?;
-        }
-        let dir = self.data_dir.join("pods").join(uid);
-        if dir.exists()
-            && let Err(e) = std::fs::remove_dir_all(&dir)
-        {
-            tracing::warn!("removing {}: {e}", dir.display());
-        }
-        Ok(())
     }
 
     /// The pods whose files depend on ConfigMap (`secret` false) or Secret `namespace/name`.
