@@ -221,3 +221,13 @@ def test_lifecycle_hooks_run_in_the_container(kubectl_newest, pod_ns):
     r = k("delete", "pod", "-n", pod_ns, "pre", timeout=60)
     assert r.seconds < 15, f"the delete took {r.seconds:.1f}s: preStop did not end the container"
     assert containers_of(pod["metadata"]["uid"]) == []
+
+
+def test_host_network_pod_has_the_node_address(kubectl_newest, pod_ns):
+    k = kubectl_newest
+    apply(k, pod_ns, pod_manifest("hostnet", [sh("main", SLEEPER)], hostNetwork=True))
+    pod = wait_pod(k, pod_ns, "hostnet", phase_is("Running"), "Running")
+    assert pod["status"]["podIP"] == pod["status"]["hostIP"]
+    sandbox = [c for c in containers_of(pod["metadata"]["uid"])
+               if c["Names"].startswith("k8s_POD_")]
+    assert sandbox and json.loads(docker("inspect", sandbox[0]["ID"]))[0]["HostConfig"]["NetworkMode"] == "host"

@@ -9,7 +9,10 @@ use bollard::query_parameters::{CreateContainerOptions, StartContainerOptions};
 use serde_json::Value;
 
 use super::containers::{self, Identity};
-use super::reconcile::{Runs, Runtime, State, field_path, grace_seconds, hook_command, str_at};
+use super::reconcile::{
+    Runs, Runtime, State, field_path, grace_seconds, hook_command, hook_sleep, str_at,
+    unsupported_hook,
+};
 use super::spec;
 use super::status::Waiting;
 use crate::api::meta;
@@ -201,6 +204,12 @@ impl Runtime {
                     &format!("Started container {name}"),
                 )
                 .await;
+            if let Some(w) = unsupported_hook(&r.spec, "postStart") {
+                self.unsupported(pod, Some(&fp), &[w]).await;
+            }
+            if let Some(secs) = hook_sleep(&r.spec, "postStart") {
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+            }
             if let Some(cmd) = hook_command(&r.spec, "postStart") {
                 let timeout = Duration::from_secs(grace_seconds(pod).max(1) as u64);
                 if let Err(e) = containers::exec(&self.engine, &id, cmd, timeout).await {

@@ -143,6 +143,20 @@ pub(super) fn hook_sleep(container: &Value, hook: &str) -> Option<u64> {
         .and_then(Value::as_u64)
 }
 
+/// The warning for a lifecycle hook k2d does not run (httpGet and tcpSocket handlers).
+pub(super) fn unsupported_hook(container: &Value, hook: &str) -> Option<String> {
+    let handler = container.pointer(&format!("/lifecycle/{hook}"))?;
+    ["httpGet", "tcpSocket"]
+        .iter()
+        .find(|kind| handler.get(**kind).is_some())
+        .map(|kind| {
+            format!(
+                "lifecycle.{hook}.{kind} of container {} is not run by k2d (exec and sleep hooks are)",
+                container.get("name").and_then(Value::as_str).unwrap_or_default()
+            )
+        })
+}
+
 pub(super) fn field_path(init: bool, name: &str) -> String {
     if init {
         format!("spec.initContainers{{{name}}}")
@@ -955,5 +969,12 @@ mod tests {
             Duration::from_secs(600)
         );
         assert_eq!(field_path(true, "a"), "spec.initContainers{a}");
+        let web = json!({"name": "w", "lifecycle": {"preStop": {"httpGet": {"port": 80}}}});
+        assert!(
+            unsupported_hook(&web, "preStop")
+                .unwrap()
+                .contains("lifecycle.preStop.httpGet of container w")
+        );
+        assert_eq!(unsupported_hook(&c, "preStop"), None);
     }
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::containers;
-use super::reconcile::{Runtime, State, field_path, grace_seconds, hook_command, hook_sleep};
+use super::reconcile::{
+    Runtime, State, field_path, grace_seconds, hook_command, hook_sleep, unsupported_hook,
+};
 use super::status::Instance;
 use crate::api::meta;
 use crate::client::path;
@@ -58,6 +60,11 @@ impl Runtime {
             let pod = pod.clone();
             let id = inst.id.clone();
             stops.push(async move {
+                if let Some(w) = unsupported_hook(&spec, "preStop") {
+                    recorder
+                        .record(&pod, Some(&fp), EventType::Warning, "Unsupported", &w)
+                        .await;
+                }
                 if let Some(cmd) = hook_command(&spec, "preStop") {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if let Err(e) =
