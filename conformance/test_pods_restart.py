@@ -101,3 +101,28 @@ def test_plain_containers_go_to_the_configured_namespace(own_k2d_plain_ns, tmp_p
         assert pod["metadata"]["annotations"]["k2d.io/container-id"] == cid
     finally:
         docker("rm", "-f", cid, check=False)
+
+
+def test_containers_of_a_pod_deleted_while_k2d_was_away_are_removed(own_k2d, tmp_path):
+    v = KUBECTL_VERSIONS[-1]
+    k = Kubectl(v, tool_path(f"kubectl-{v}"), own_k2d, tmp_path)
+    Api(own_k2d).create_namespace("gone")
+    apply(k, "gone", pod_manifest("orphan", [sh("main", SLEEPER)]))
+    pod = wait_pod(k, "gone", "orphan", phase_is("Running"), "Running")
+    uid = pod["metadata"]["uid"]
+    assert len(containers_of(uid)) == 2
+
+    # The pod is deleted while no runtime watches: a k2d without engine on the same data.
+    own_k2d.stop()
+    own_k2d.extra_args = ["--engine", "none"]
+    own_k2d.start()
+    k("delete", "pod", "-n", "gone", "orphan", timeout=30)
+    own_k2d.stop()
+    assert len(containers_of(uid)) == 2, "a k2d without engine touched containers"
+
+    own_k2d.extra_args = []
+    own_k2d.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and containers_of(uid):
+        time.sleep(0.3)
+    assert containers_of(uid) == [], "the containers of a pod that no longer exists remained"
