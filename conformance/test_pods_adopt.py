@@ -6,8 +6,10 @@ another k2d's instance id are not shown.
 
 from __future__ import annotations
 
-from helpers import uniq
+from helpers import api, uniq
 from pods_common import BUSYBOX, docker, get_pod, status_of, wait_pod, wait_until
+
+__all__ = ["api"]
 
 
 def _run(name: str, *labels: str) -> str:
@@ -65,3 +67,21 @@ def test_containers_of_another_k2d_are_not_shown(kubectl_newest):
         assert docker("ps", "-q", "--filter", f"id={other_id}").strip(), "k2d touched it"
     finally:
         docker("rm", "-f", other_id, mine_id, check=False)
+
+
+
+def test_a_collection_delete_leaves_plain_containers(kubectl_newest, api):
+    k = kubectl_newest
+    name = uniq("plain")
+    cid = _run(name)
+    try:
+        wait_pod(k, "default", name, lambda p: True, "shown")
+        # DELETE on the collection, narrowed to this test's pod (never touch the others' plain
+        # containers on a shared engine): not a delete by name, so the container stays.
+        r = api.delete("/api/v1/namespaces/default/pods",
+                       query={"fieldSelector": f"metadata.name={name}"})
+        assert r.status == 200, r.describe()
+        assert docker("ps", "-q", "--no-trunc", "--filter", f"id={cid}").strip() == cid
+        assert get_pod(k, "default", name) is not None
+    finally:
+        docker("rm", "-f", cid, check=False)

@@ -3,7 +3,8 @@
 //! stays until the runtime has stopped and removed its containers, then the runtime deletes it
 //! with grace period 0); a DELETE with grace period 0 removes the object at once and the
 //! runtime removes the containers afterwards. A pod that shows a plain `docker run` container
-//! is deleted by removing that container. Without an engine, pods are stored objects.
+//! is deleted by removing that container, and only when it is deleted by name (a collection
+//! delete leaves it). Without an engine, pods are stored objects.
 
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -180,6 +181,11 @@ impl PodTranslator for Pods {
         let (items, revision, _) = objects::list::select(&req.ctx, &req, &filter, None)?;
         let mut deleted = Vec::new();
         for pod in &items {
+            // A plain container is removed only when its pod is deleted by name; its pod
+            // would come back at once anyway.
+            if adopt::is_foreign(pod) {
+                continue;
+            }
             let mut result = delete_pod(&req.ctx, &req, pod, &opts).await;
             for _ in 0..CONFLICT_RETRIES {
                 if !result.as_ref().is_err_and(is_write_conflict) {
