@@ -9,6 +9,7 @@ images only (no registry is reachable).
 from __future__ import annotations
 
 import json
+import time
 
 from pods_common import (BUSYBOX, HTTPD, SLEEPER, apply, condition, containers_of, docker,
                          get_pod, phase_is, pod_manifest, pod_ns, sh, status_of, wait_pod,
@@ -109,6 +110,8 @@ def test_never_pod_that_exits_3_fails(kubectl_newest, pod_ns):
     wait_until(lambda: not [c for c in containers_of(uid) if c["State"] == "running"],
                "the sandbox of the failed pod to stop", timeout=10)
     assert len(containers_of(uid)) == 2
+    time.sleep(1)
+    assert get_pod(k, pod_ns, "fail")["status"].get("podIP"), "an ended pod keeps its address"
 
 
 def test_never_pod_that_exits_0_succeeds(kubectl_newest, pod_ns):

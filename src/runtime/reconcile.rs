@@ -633,7 +633,13 @@ impl Runtime {
             init: view(&init, st),
             app: view(&app, st),
             sandbox_ready: sandbox_id.is_some() && !ended,
-            pod_ip,
+            // An ended pod keeps the address it had (its sandbox is stopped).
+            pod_ip: pod_ip.or_else(|| {
+                ended
+                    .then(|| old_status.get("podIP").and_then(Value::as_str))
+                    .flatten()
+                    .map(str::to_string)
+            }),
             host_ip: self.host_ip.clone(),
             start_time: Some(
                 old_status
