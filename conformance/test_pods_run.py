@@ -234,3 +234,19 @@ def test_host_network_pod_has_the_node_address(kubectl_newest, pod_ns):
     sandbox = [c for c in containers_of(pod["metadata"]["uid"])
                if c["Names"].startswith("k8s_POD_")]
     assert sandbox and json.loads(docker("inspect", sandbox[0]["ID"]))[0]["HostConfig"]["NetworkMode"] == "host"
+
+
+def test_changing_the_image_restarts_the_container(kubectl_newest, pod_ns):
+    k = kubectl_newest
+    apply(k, pod_ns, pod_manifest("swap", [sh("main", SLEEPER)]))
+    wait_pod(k, pod_ns, "swap", phase_is("Running"), "Running")
+    # Both test images are busybox builds; only the name matters here.
+    k("patch", "pod", "-n", pod_ns, "swap", "--type=json", "-p",
+      json.dumps([{"op": "replace", "path": "/spec/containers/0/image", "value": HTTPD}]))
+    pod = wait_pod(k, pod_ns, "swap",
+                   lambda p: status_of(p, "main").get("image") == HTTPD
+                   and status_of(p, "main").get("restartCount") == 1
+                   and "running" in status_of(p, "main").get("state", {}),
+                   "running the new image", timeout=30)
+    cid = status_of(pod, "main")["containerID"].removeprefix("docker://")
+    assert json.loads(docker("inspect", cid))[0]["Config"]["Image"] == HTTPD

@@ -820,6 +820,24 @@ impl Runtime {
                     self.run(pod, uid, sandbox_id, pod_ip, false, r, 0, st)
                         .await
                 }
+                // The image of a running container was changed in the pod (the one field of
+                // a container that may change): it is restarted with the new one.
+                Some(c) if c.running() && c.image != str_at(&r.spec, "/image") => {
+                    let name = r.name();
+                    self.recorder
+                        .record(
+                            pod,
+                            Some(&field_path(false, &name)),
+                            EventType::Normal,
+                            "Killing",
+                            &format!("Container {name} definition changed, will be restarted"),
+                        )
+                        .await;
+                    let _ = containers::terminate(&self.engine, &c.id, grace_seconds(pod)).await;
+                    st.probes.remove(&c.id);
+                    self.run(pod, uid, sandbox_id, pod_ip, false, r, c.attempt + 1, st)
+                        .await;
+                }
                 Some(c) if c.running() => {
                     st.waiting.remove(&r.name());
                 }
