@@ -210,15 +210,15 @@ def test_sidecar_init_container_keeps_running(kubectl_newest, pod_ns):
 def test_lifecycle_hooks_run_in_the_container(kubectl_newest, pod_ns):
     k = kubectl_newest
     # postStart: the app waits for the file the hook makes, then ends.
-    started = sh("main", "while [ ! -f /tmp/started ]; do sleep 0.1; done",
-                 lifecycle={"postStart": {"exec": {"command": ["touch", "/tmp/started"]}}})
+    started = sh("main", "while [ ! -f /hook-started ]; do sleep 0.1; done",
+                 lifecycle={"postStart": {"exec": {"command": ["touch", "/hook-started"]}}})
     apply(k, pod_ns, pod_manifest("post", [started], restart="Never"))
     wait_pod(k, pod_ns, "post", phase_is("Succeeded"), "Succeeded (postStart ran)")
 
     # preStop: the main process ignores SIGTERM and ends only once the hook has run, well
     # within the grace period.
-    stopping = sh("main", "trap '' TERM; while [ ! -f /tmp/stop ]; do sleep 0.1; done",
-                  lifecycle={"preStop": {"exec": {"command": ["touch", "/tmp/stop"]}}})
+    stopping = sh("main", "trap '' TERM; while [ ! -f /hook-stop ]; do sleep 0.1; done",
+                  lifecycle={"preStop": {"exec": {"command": ["touch", "/hook-stop"]}}})
     apply(k, pod_ns, pod_manifest("pre", [stopping], grace=30))
     pod = wait_pod(k, pod_ns, "pre", phase_is("Running"), "Running")
     r = k("delete", "pod", "-n", pod_ns, "pre", timeout=60)
