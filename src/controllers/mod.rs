@@ -37,9 +37,14 @@ pub fn start(router: Arc<Router>, data_dir: PathBuf) {
     if let Some(engine) = router.ctx.engine.clone() {
         node::start(
             crate::client::Client::new(router.clone(), "kubelet"),
-            engine,
+            engine.clone(),
         );
         crate::network::start(crate::client::Client::new(router.clone(), "kube-proxy"));
+        crate::runtime::start(
+            crate::client::Client::new(router.clone(), "kubelet"),
+            engine,
+            data_dir,
+        );
     }
     start_workload_controllers(&router);
 }

@@ -41,6 +41,8 @@ pub struct ServeOptions {
     pub advertise_addresses: Vec<String>,
     /// Container engine URL.
     pub engine: String,
+    /// The namespace plain `docker run` containers are shown in as pods.
+    pub foreign_namespace: String,
 }
 
 struct State {
@@ -187,6 +189,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         server_address: server_url.trim_start_matches("https://").to_string(),
         ctx,
     });
+    crate::runtime::set_foreign_namespace(&opts.foreign_namespace);
     crate::controllers::start(router.clone(), opts.data_dir.clone());
     let auth = Authenticator::new(&creds.admin_token)
         .with_service_accounts(router.ctx.tokens.clone(), router.ctx.store.clone());

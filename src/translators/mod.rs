@@ -5,6 +5,7 @@
 pub mod controlled;
 pub mod deployments;
 pub mod namespaces;
+pub mod pods;
 pub mod replicasets;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
@@ -22,6 +23,7 @@ pub fn all() -> Translators {
     t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
     t.apps_v1.deployments = Box::new(deployments::Deployments);
     t.apps_v1.replicasets = Box::new(replicasets::ReplicaSets);
+    t.core_v1.pods = Box::new(pods::Pods);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);
