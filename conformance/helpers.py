@@ -32,6 +32,10 @@ JSONPATCH = "application/json-patch+json"
 APPLY = "application/apply-patch+yaml"
 
 
+# The ConfigMap with the cluster's CA that every namespace holds.
+ROOT_CA = "kube-root-ca.crt"
+
+
 def uniq(prefix: str) -> str:
     """A DNS-1123 label that no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
@@ -188,6 +192,13 @@ def namespace(k2d):
     api = Api(k2d)
     name = uniq("t")
     api.create_namespace(name)
+    # As in a cluster, every namespace gets its root CA ConfigMap and default ServiceAccount
+    # just after it is made; wait for them so that a test's watches start after them.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (
+            api.get_obj(f"/api/v1/namespaces/{name}/configmaps/{ROOT_CA}")
+            and api.get_obj(f"/api/v1/namespaces/{name}/serviceaccounts/default")):
+        time.sleep(0.05)
     yield name
     try:
         api.delete(f"/api/v1/namespaces/{name}")

@@ -25,7 +25,7 @@ from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from conftest import LOG_DIR, K2DServer, k2d_binary
-from helpers import Api, api, cm_path, configmap, namespace, uniq  # noqa: F401
+from helpers import ROOT_CA, Api, api, cm_path, configmap, namespace, uniq  # noqa: F401
 
 
 def core(kube_client):
@@ -73,17 +73,18 @@ def test_list_create_patch(kube_client, namespace):
         assert created.metadata.uid and created.metadata.resource_version and created.metadata.creation_timestamp
         assert created.data == {"i": str(i)}
     lst = v1.list_namespaced_config_map(namespace)
-    assert sorted(i.metadata.name for i in lst.items) == names
+    present = sorted(names + [ROOT_CA])
+    assert sorted(i.metadata.name for i in lst.items) == present
     assert lst.metadata.resource_version
 
     # label and field selectors
     sel = v1.list_namespaced_config_map(namespace, label_selector="group=py,idx in (1,3)")
     assert sorted(i.metadata.name for i in sel.items) == ["py-1", "py-3"]
-    sel = v1.list_namespaced_config_map(namespace, label_selector="idx!=0,!missing")
+    sel = v1.list_namespaced_config_map(namespace, label_selector="group=py,idx!=0,!missing")
     assert sorted(i.metadata.name for i in sel.items) == names[1:]
     sel = v1.list_namespaced_config_map(namespace, field_selector="metadata.name=py-2")
     assert [i.metadata.name for i in sel.items] == ["py-2"]
-    sel = v1.list_namespaced_config_map(namespace, field_selector="metadata.name!=py-2", label_selector="idx notin (4)")
+    sel = v1.list_namespaced_config_map(namespace, field_selector="metadata.name!=py-2", label_selector="group=py,idx notin (4)")
     assert sorted(i.metadata.name for i in sel.items) == ["py-0", "py-1", "py-3"]
 
     # limit / continue: pages of 2, every object once, remainingItemCount as a real server counts it
@@ -97,8 +98,8 @@ def test_list_create_patch(kube_client, namespace):
             assert page.metadata.remaining_item_count in (None, 0)
             break
         assert len(page.items) == 2
-        remaining.append((page.metadata.remaining_item_count, len(names) - len(seen)))
-    assert sorted(seen) == names and pages == 3
+        remaining.append((page.metadata.remaining_item_count, len(present) - len(seen)))
+    assert sorted(seen) == present and pages == 3
 
     # patches: merge (dict), JSON patch (list), strategic and apply (explicit content types)
     with content_type(kube_client, "application/merge-patch+json"):
@@ -278,7 +279,8 @@ def test_watch_list_and_bookmarks(k2d, api, namespace):
     ns = namespace
     for n in ("a", "b"):
         api.must(api.post(cm_path(ns), configmap(n)), 201)
-    q = "allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&sendInitialEvents=true&timeoutSeconds=2&watch=true"
+    q = ("allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&sendInitialEvents=true&timeoutSeconds=2"
+         f"&watch=true&fieldSelector=metadata.name!={ROOT_CA}")
     status, events = raw_watch(k2d, cm_path(ns), q, seconds=6)
     assert status == 200, events
     types = [e["type"] for e in events]
@@ -352,7 +354,8 @@ def test_watch_too_old_gets_410_and_client_recovers(own_k2d):
         assert e.value.status == 410, e.value
         # ... and recovers as informers do: re-list, watch from the list's resourceVersion
         lst = v1.list_namespaced_config_map(ns)
-        assert sorted(i.metadata.name for i in lst.items) == [f"old-{i}" for i in range(4)]
+        assert sorted(i.metadata.name for i in lst.items if i.metadata.name != ROOT_CA) == \
+            [f"old-{i}" for i in range(4)]
         new_rv = lst.metadata.resource_version
         assert int(new_rv) >= int(old_rv)
 
