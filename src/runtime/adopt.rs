@@ -19,7 +19,7 @@ use crate::client::path;
 use crate::engine::labels;
 
 /// The annotation that ties a pod to the plain container it shows.
-pub const CONTAINER_ID: &str = "k2d.io/container-id";
+pub const CONTAINER_ID: &str = labels::FOREIGN_CONTAINER_ANNOTATION;
 
 /// Whether the pod shows a plain container (rather than being run by k2d).
 pub fn is_foreign(pod: &Value) -> bool {

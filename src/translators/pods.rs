@@ -29,17 +29,7 @@ fn is_write_conflict(e: &Status) -> bool {
 /// The pods translator.
 pub struct Pods;
 
-/// The grace period of a pod's deletion: the request's, else the pod's
-/// `terminationGracePeriodSeconds`, else 30 seconds.
-pub fn grace_period(opts: &DeleteOptions, pod: &Value) -> i64 {
-    opts.grace_period
-        .or_else(|| {
-            pod.pointer("/spec/terminationGracePeriodSeconds")
-                .and_then(Value::as_i64)
-        })
-        .unwrap_or(30)
-        .max(0)
-}
+pub use crate::api::objects::delete::pod_grace_period as grace_period;
 
 /// Deletes one pod as a kubelet-backed API server does.
 async fn delete_pod(
@@ -69,60 +59,7 @@ async fn delete_pod(
             other => other,
         };
     }
-    let grace = grace_period(opts, pod);
-    if grace == 0 {
-        return delete_object(ctx, resource, pod, opts);
-    }
-    let uid = meta::meta_str(pod, "uid").unwrap_or_default();
-    if let Some(want) = &opts.uid
-        && want != uid
-    {
-        return Err(Status::new(
-            409,
-            "Conflict",
-            format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"),
-        ));
-    }
-    if let Some(want) = &opts.resource_version
-        && Some(want.as_str()) != meta::meta_str(pod, "resourceVersion")
-    {
-        return Err(Status::new(
-            409,
-            "Conflict",
-            format!(
-                "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}",
-                meta::meta_str(pod, "resourceVersion").unwrap_or_default()
-            ),
-        ));
-    }
-    if meta::is_deleting(pod) {
-        return Ok(Outcome::Marked(pod.clone()));
-    }
-    let mut marked = pod.clone();
-    let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(grace);
-    let at = deadline
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(meta::now);
-    let m = meta::metadata(&mut marked);
-    m.insert("deletionTimestamp".into(), json!(at));
-    m.insert("deletionGracePeriodSeconds".into(), json!(grace));
-    if opts.dry_run {
-        return Ok(Outcome::Marked(marked));
-    }
-    let k = key(
-        resource,
-        meta::meta_str(pod, "namespace"),
-        meta::meta_str(pod, "name").unwrap_or_default(),
-    );
-    let name = k.name.clone();
-    let stored = blocking(|| ctx.store.update(&k, marked, meta::resource_version(pod)))
-        .map_err(|e| store_error(resource, &name, e))?;
-    Ok(Outcome::Marked(stored))
+    delete_object(ctx, resource, pod, opts)
 }
 
 #[async_trait::async_trait]

@@ -60,6 +60,9 @@ pub fn delete_object(
             meta::meta_str(obj, "resourceVersion").unwrap_or_default()
         )));
     }
+    if let Some(grace) = graceful_pod(ctx, resource, obj, opts) {
+        return mark_pod(ctx, resource, obj, opts, grace);
+    }
     let k = key(resource, ns, name);
     let mut finalizers = meta::finalizers(obj);
     if opts.propagation == Propagation::Foreground
@@ -100,6 +103,72 @@ pub fn delete_object(
     if opts.propagation == Propagation::Foreground {
         gc::collect_in_background(ctx, uid);
     }
+    Ok(Outcome::Marked(stored))
+}
+
+/// The grace period of a pod's deletion: the request's, else the pod's
+/// `terminationGracePeriodSeconds`, else 30 seconds.
+pub fn pod_grace_period(opts: &DeleteOptions, pod: &Value) -> i64 {
+    opts.grace_period
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(30)
+        .max(0)
+}
+
+/// The grace period when deleting `obj` means asking its containers to stop first: a pod k2d
+/// runs (an engine is present, the pod is not a plain container shown as a pod) deleted with a
+/// grace period above zero. The pod runtime removes the object once its containers are gone.
+fn graceful_pod(
+    ctx: &ApiContext,
+    resource: &ResourceInfo,
+    obj: &Value,
+    opts: &DeleteOptions,
+) -> Option<i64> {
+    let plain = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(crate::engine::labels::FOREIGN_CONTAINER_ANNOTATION))
+        .is_some();
+    if !(resource.group.is_empty() && resource.name == "pods") || ctx.engine.is_none() || plain {
+        return None;
+    }
+    Some(pod_grace_period(opts, obj)).filter(|g| *g > 0)
+}
+
+/// Marks a pod for graceful deletion: `deletionTimestamp` at the end of the grace period and
+/// `deletionGracePeriodSeconds`, as a kubelet-backed API server does.
+fn mark_pod(
+    ctx: &ApiContext,
+    resource: &'static ResourceInfo,
+    pod: &Value,
+    opts: &DeleteOptions,
+    grace: i64,
+) -> Result<Outcome, Status> {
+    if meta::is_deleting(pod) {
+        return Ok(Outcome::Marked(pod.clone()));
+    }
+    let mut marked = pod.clone();
+    let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(grace);
+    let at = deadline
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(meta::now);
+    let m = meta::metadata(&mut marked);
+    m.insert("deletionTimestamp".into(), json!(at));
+    m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+    if opts.dry_run {
+        return Ok(Outcome::Marked(marked));
+    }
+    let name = meta::meta_str(pod, "name").unwrap_or_default();
+    let k = key(resource, meta::meta_str(pod, "namespace"), name);
+    let stored = blocking(|| ctx.store.update(&k, marked, meta::resource_version(pod)))
+        .map_err(|e| store_error(resource, name, e))?;
     Ok(Outcome::Marked(stored))
 }
 
