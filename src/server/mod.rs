@@ -184,7 +184,13 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         server_address: server_url.trim_start_matches("https://").to_string(),
         ctx,
     });
-    crate::controllers::start(router.clone(), opts.data_dir.clone());
+    crate::controllers::start(
+        router.clone(),
+        crate::controllers::ControllerOptions {
+            data_dir: opts.data_dir.clone(),
+            port: opts.port,
+        },
+    );
     let state = Arc::new(State {
         router,
         auth: Authenticator::new(&creds.admin_token),

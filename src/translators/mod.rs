@@ -3,10 +3,12 @@
 //! generated defaults.
 
 pub mod namespaces;
+pub mod persistentvolumeclaims;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
 pub mod selfsubjectrulesreviews;
 pub mod services;
+pub mod storageclasses;
 
 use crate::generated::Translators;
 
@@ -15,6 +17,7 @@ pub fn all() -> Translators {
     let mut t = Translators::default();
     t.core_v1.namespaces = Box::new(namespaces::Namespaces);
     t.core_v1.services = Box::new(services::Services);
+    t.core_v1.persistentvolumeclaims = Box::new(persistentvolumeclaims::PersistentVolumeClaims);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);
