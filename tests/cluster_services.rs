@@ -235,6 +235,8 @@ async fn endpoints_follow_ready_pods_and_named_ports() {
     // An Endpoints object exists as soon as the Service does, empty while no pod runs.
     let ep_path = format!("{NS}/endpoints/web");
     until(&k2d, &ep_path, "empty Endpoints", |v| v.is_some()).await;
+    let placeholder = until_slices(&k2d, "web", "an empty slice", |s| s.len() == 1).await;
+    assert_eq!(placeholder[0]["endpoints"], json!([]));
     run_pod(&k2d, "a", "10.1.0.1", true).await;
     run_pod(&k2d, "b", "10.1.0.2", false).await;
     run_pod(&k2d, "c", "10.1.0.3", true).await; // lacks the named port: left out
