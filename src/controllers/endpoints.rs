@@ -98,7 +98,7 @@ fn pod_ports(svc: &Value, pod: &Value) -> Vec<Value> {
             Some(Value::Object(p))
         })
         .collect();
-    ports.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    ports.sort_by_key(|p| p.to_string());
     ports
 }
 
@@ -163,6 +163,9 @@ fn pod_endpoints<'a>(svc: &Value, pods: &'a [Value]) -> Vec<PodEndpoint<'a>> {
     out
 }
 
+/// One subset being built: its ports, ready addresses, not-ready addresses.
+type SubsetParts = (Vec<Value>, Vec<Value>, Vec<Value>);
+
 /// The `subsets` of the Service's Endpoints: pods grouped by the ports they resolve, ready
 /// ones as `addresses` and the others as `notReadyAddresses`, each sorted by IP.
 pub fn subsets(svc: &Value, pods: &[Value]) -> Vec<Value> {
@@ -171,7 +174,7 @@ pub fn subsets(svc: &Value, pods: &[Value]) -> Vec<Value> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let svc_name = svc.pointer("/metadata/name").and_then(Value::as_str);
-    let mut groups: BTreeMap<String, (Vec<Value>, Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, SubsetParts> = BTreeMap::new();
     for e in pod_endpoints(svc, pods) {
         if e.terminating && !publish_not_ready {
             continue;
