@@ -147,6 +147,29 @@ def test_claim_of_another_class_stays_pending(kubectl_newest, namespace):
     kubectl("delete", "pvc", "-n", namespace, name, "--timeout=30s")
 
 
+def test_a_volume_name_taken_by_another_claim_is_not_shared(kubectl_newest, namespace):
+    """`k2d-pvc-<ns>-c-d` is claim `c-d` in `<ns>` and claim `d` in `<ns>-c`: the second
+    claim must not get the first one's data."""
+    kubectl = kubectl_newest
+    other_ns = f"{namespace}-c"
+    volume = f"k2d-pvc-{namespace}-c-d"
+    kubectl("create", "namespace", other_ns)
+    try:
+        kubectl("apply", "-n", namespace, "-f", "-", input=claim_manifest("c-d"))
+        bound_claim(kubectl, namespace, "c-d")
+        kubectl("apply", "-n", other_ns, "-f", "-", input=claim_manifest("d"))
+        wait_for("a ProvisioningFailed event", lambda: "ProvisioningFailed" in kubectl(
+            "describe", "pvc", "-n", other_ns, "d").stdout)
+        assert get_json(kubectl, "pvc", "-n", other_ns, "d")["status"]["phase"] == "Pending"
+        assert docker_volume(volume)["Labels"]["io.k2d.pvc.namespace"] == namespace
+        kubectl("delete", "pvc", "-n", other_ns, "d", "--timeout=30s")
+        kubectl("delete", "pvc", "-n", namespace, "c-d", "--timeout=30s")
+        wait_for("the Docker volume removed", lambda: docker_volume(volume) is None)
+    finally:
+        kubectl("delete", "namespace", other_ns, "--wait=false", check=False)
+        remove_docker_volume(volume)
+
+
 # ------------------------------------------------------------ with pods (needs the pod runtime)
 
 

@@ -389,6 +389,19 @@ impl Controller {
                 return Err(status);
             }
         };
+        // `k2d-pvc-a-b-c` is both claim `b-c` of namespace `a` and claim `c` of `a-b`: a volume
+        // made for another claim is never handed over.
+        let label = |k: &str| docker_volume.labels.get(k).map(String::as_str);
+        if let (Some(owner_ns), Some(owner)) = (label(LABEL_PVC_NAMESPACE), label(LABEL_PVC_NAME))
+            && (owner_ns, owner) != (ns, name)
+        {
+            let message = format!(
+                "the Docker volume {volume} belongs to claim {owner_ns}/{owner}; rename this claim"
+            );
+            self.tell(claim, EventType::Warning, "ProvisioningFailed", &message)
+                .await;
+            return Ok(());
+        }
         let pv = persistent_volume(claim, class, &volume, &docker_volume.mountpoint);
         let pv_name = pv_name(uid);
         let pv_path = path("v1", "persistentvolumes", None, Some(&pv_name), None);
@@ -460,7 +473,12 @@ impl Controller {
                     == PROVISIONER =>
             {
                 let volume = s(pv, "/metadata/annotations/k2d.io~1docker-volume");
-                if !volume.is_empty() && !self.remove_docker_volume(pv, volume).await? {
+                // A claim of the same name made since then mounts the same Docker volume: the
+                // data is its now, only the old PersistentVolume goes.
+                let reused = world.claims.iter().any(|c| {
+                    volume_name(s(c, "/metadata/namespace"), s(c, "/metadata/name")) == volume
+                });
+                if !volume.is_empty() && !reused && !self.remove_docker_volume(pv, volume).await? {
                     return Ok(());
                 }
                 self.client.delete(&pv_path, &json!({})).await?;
