@@ -184,6 +184,8 @@ struct Controller {
     recorder: Recorder,
     /// Events already recorded: (object uid, reason). A reason is told once per object.
     told: HashSet<(String, String)>,
+    /// The engine did not answer during the last reconcile: reconcile again once it does.
+    engine_down: bool,
 }
 
 impl Controller {
@@ -213,7 +215,17 @@ impl Controller {
         })
     }
 
+    /// The Status of an engine error, noting when the engine is unreachable.
+    fn engine_error(&mut self, e: &bollard::errors::Error) -> Status {
+        let status = crate::engine::status(e);
+        if status.code == 503 {
+            self.engine_down = true;
+        }
+        status
+    }
+
     async fn reconcile(&mut self) {
+        self.engine_down = false;
         let world = match self.read().await {
             Ok(w) => w,
             Err(e) => return tracing::warn!("storage: reading claims and volumes: {e}"),
@@ -378,7 +390,7 @@ impl Controller {
         let docker_volume = match created {
             Ok(v) => v,
             Err(e) => {
-                let status = crate::engine::status(&e);
+                let status = self.engine_error(&e);
                 self.tell(
                     claim,
                     EventType::Warning,
@@ -509,7 +521,7 @@ impl Controller {
             Ok(v) if v.labels.contains_key(LABEL_PVC_UID) => {}
             Ok(_) => return Ok(true), // not made by k2d: left alone
             Err(e) if crate::engine::status(&e).code == 404 => return Ok(true),
-            Err(e) => return Err(crate::engine::status(&e)),
+            Err(e) => return Err(self.engine_error(&e)),
         }
         match docker
             .remove_volume(
@@ -520,7 +532,7 @@ impl Controller {
         {
             Ok(()) => Ok(true),
             Err(e) => {
-                let status = crate::engine::status(&e);
+                let status = self.engine_error(&e);
                 if status.code == 404 {
                     return Ok(true);
                 }
@@ -601,9 +613,21 @@ pub fn start(client: Client) {
             client,
             engine: ctx.engine.clone(),
             told: HashSet::new(),
+            engine_down: false,
         };
         controller.reconcile().await;
-        while let Some(wake) = wakeups.next().await {
+        loop {
+            // While the engine is away, its return is a wake-up too (claims waiting for a
+            // volume, volumes waiting for removal).
+            let engine = controller.engine.clone().filter(|_| controller.engine_down);
+            let wake = match engine {
+                Some(engine) => tokio::select! {
+                    wake = wakeups.next() => wake,
+                    () = engine.wait_ready(std::time::Duration::from_secs(30)) => Some(Wake::Resync),
+                },
+                None => wakeups.next().await,
+            };
+            let Some(wake) = wake else { break };
             let relevant = match &wake {
                 Wake::Resync => true,
                 Wake::Changes(events) => events.iter().any(|e| {
