@@ -107,3 +107,42 @@ impl Wakeups {
         Some(Wake::Resync)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ObjectKey;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn changes_of_every_watched_resource_wake_once_together() {
+        let dir = std::env::temp_dir().join(format!("k2d-wakeups-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Arc::new(Store::open(&dir).unwrap());
+        let mut w = Wakeups::open(store.clone(), &[("", "services"), ("", "pods")]).unwrap();
+        let obj = |name: &str| json!({"metadata": {"name": name, "namespace": "ns"}});
+        store
+            .create(&ObjectKey::new("", "services", "ns", "a"), obj("a"))
+            .unwrap();
+        store
+            .create(&ObjectKey::new("", "pods", "ns", "p"), obj("p"))
+            .unwrap();
+        store
+            .create(&ObjectKey::new("", "configmaps", "ns", "c"), obj("c"))
+            .unwrap();
+        // Both writes are waiting: one wake-up carries them, in any order across resources.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let Some(Wake::Changes(events)) = w.next().await else {
+            panic!("expected changes");
+        };
+        let mut names: Vec<&str> = events.iter().map(|e| e.key.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["a", "p"]);
+        let pending = futures_util::FutureExt::now_or_never(w.next());
+        assert!(pending.is_none(), "the configmap is not watched");
+        drop(w);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
