@@ -147,6 +147,23 @@ def test_claim_of_another_class_stays_pending(kubectl_newest, namespace):
     kubectl("delete", "pvc", "-n", namespace, name, "--timeout=30s")
 
 
+def test_a_bound_volume_outlives_its_deletion_until_the_claim_goes(kubectl_newest, namespace):
+    kubectl = kubectl_newest
+    name = uniq("prot")
+    kubectl("apply", "-n", namespace, "-f", "-", input=claim_manifest(name))
+    pv_name = bound_claim(kubectl, namespace, name)["spec"]["volumeName"]
+    assert get_json(kubectl, "pv", pv_name)["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"]
+    kubectl("delete", "pv", pv_name, "--wait=false")
+    time.sleep(1)
+    rows = kubectl("get", "pv", pv_name).stdout.splitlines()
+    assert rows[1].split()[4] == "Terminating", rows
+    assert get_json(kubectl, "pvc", "-n", namespace, name)["status"]["phase"] == "Bound"
+    assert docker_volume(f"k2d-pvc-{namespace}-{name}") is not None
+    kubectl("delete", "pvc", "-n", namespace, name, "--timeout=30s")
+    wait_for("the PersistentVolume gone", lambda: get_json(kubectl, "pv", pv_name) is None)
+    wait_for("the Docker volume removed", lambda: docker_volume(f"k2d-pvc-{namespace}-{name}") is None)
+
+
 def test_a_volume_name_taken_by_another_claim_is_not_shared(kubectl_newest, namespace):
     """`k2d-pvc-<ns>-c-d` is claim `c-d` in `<ns>` and claim `d` in `<ns>-c`: the second
     claim must not get the first one's data."""

@@ -34,6 +34,8 @@ pub const DEFAULT_CLASS: &str = "local";
 pub const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 /// The finalizer that keeps a claim while a pod uses it.
 pub const PROTECTION_FINALIZER: &str = "kubernetes.io/pvc-protection";
+/// The finalizer that keeps a PersistentVolume while its claim exists.
+pub const PV_PROTECTION_FINALIZER: &str = "kubernetes.io/pv-protection";
 /// The PersistentVolume annotation naming the Docker volume behind it.
 pub const VOLUME_ANNOTATION: &str = "k2d.io/docker-volume";
 /// Docker volume label: the claim's uid.
@@ -141,6 +143,7 @@ pub fn persistent_volume(claim: &Value, class: &Value, volume: &str, mountpoint:
                 "pv.kubernetes.io/provisioned-by": PROVISIONER,
                 VOLUME_ANNOTATION: volume,
             },
+            "finalizers": [PV_PROTECTION_FINALIZER],
         },
         "spec": {
             "capacity": {"storage": storage},
@@ -274,19 +277,33 @@ impl Controller {
         }
         let bound_to = s(claim, "/spec/volumeName");
         if !bound_to.is_empty() {
-            // Bound (or bound by hand to a volume): keep the status saying so.
-            if let Some(pv) = world
+            // Bound (or bound by hand to a volume): keep the status saying so; a Bound claim
+            // whose volume was deleted is Lost, as the binder marks it.
+            let status_path = format!("{claim_path}/status");
+            let phase = s(claim, "/status/phase");
+            match world
                 .volumes
                 .iter()
                 .find(|v| s(v, "/metadata/name") == bound_to)
-                && s(claim, "/status/phase") != "Bound"
             {
-                self.client
-                    .merge_patch(
-                        &format!("{claim_path}/status"),
-                        &json!({"status": bound_status(pv)}),
+                Some(pv) if phase != "Bound" => {
+                    self.client
+                        .merge_patch(&status_path, &json!({"status": bound_status(pv)}))
+                        .await?;
+                }
+                None if phase == "Bound" => {
+                    self.client
+                        .merge_patch(&status_path, &json!({"status": {"phase": "Lost"}}))
+                        .await?;
+                    self.tell(
+                        claim,
+                        EventType::Warning,
+                        "ClaimLost",
+                        "Bound claim has lost its PersistentVolume. Data on the volume is lost!",
                     )
-                    .await?;
+                    .await;
+                }
+                _ => {}
             }
             return Ok(());
         }
@@ -474,9 +491,12 @@ impl Controller {
                 && s(c, "/metadata/name") == s(claim_ref, "/name")
                 && s(c, "/metadata/uid") == s(claim_ref, "/uid")
         });
-        if claim_exists || pv.pointer("/metadata/deletionTimestamp").is_some() {
+        // A volume whose claim exists stays, even when deleted (Terminating until the claim
+        // goes, as the pv-protection finalizer keeps it).
+        if claim_exists {
             return Ok(());
         }
+        let deleting = pv.pointer("/metadata/deletionTimestamp").is_some();
         let name = s(pv, "/metadata/name");
         let pv_path = path("v1", "persistentvolumes", None, Some(name), None);
         match s(pv, "/spec/persistentVolumeReclaimPolicy") {
@@ -493,8 +513,13 @@ impl Controller {
                 if !volume.is_empty() && !reused && !self.remove_docker_volume(pv, volume).await? {
                     return Ok(());
                 }
-                self.client.delete(&pv_path, &json!({})).await?;
+                if deleting {
+                    self.release_finalizer(pv, &pv_path).await?;
+                } else {
+                    self.client.delete(&pv_path, &json!({})).await?;
+                }
             }
+            _ if deleting => self.release_finalizer(pv, &pv_path).await?,
             _ => {
                 if s(pv, "/status/phase") != "Released" {
                     self.client
@@ -506,6 +531,29 @@ impl Controller {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Lets a deleted PersistentVolume go: removes the pv-protection finalizer.
+    async fn release_finalizer(&self, pv: &Value, pv_path: &str) -> Result<(), Status> {
+        let finalizers: Vec<Value> = pv
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if !finalizers.iter().any(|f| f == PV_PROTECTION_FINALIZER) {
+            return Ok(());
+        }
+        let rest: Vec<Value> = finalizers
+            .into_iter()
+            .filter(|f| f != PV_PROTECTION_FINALIZER)
+            .collect();
+        self.client
+            .merge_patch(
+                pv_path,
+                &json!({"metadata": {"finalizers": rest, "resourceVersion": s(pv, "/metadata/resourceVersion")}}),
+            )
+            .await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 pub mod namespaces;
 pub mod persistentvolumeclaims;
+pub mod persistentvolumes;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
 pub mod selfsubjectrulesreviews;

@@ -541,6 +541,9 @@ fn volume_cell(resource: &str, column: &str, obj: &Value) -> Option<Value> {
             access_modes(arr(obj, &["status", "accessModes"]))
         }
         ("persistentvolumes", "Access Modes") => access_modes(arr(obj, &["spec", "accessModes"])),
+        (_, "Status") if obj.pointer("/metadata/deletionTimestamp").is_some() => {
+            json!("Terminating")
+        }
         (_, "VolumeAttributesClass") => {
             json!(s(obj, &["spec", "volumeAttributesClassName"]).unwrap_or("<unset>"))
         }
