@@ -108,6 +108,17 @@ def test_claim_binds_to_a_docker_volume_and_delete_removes_it(kubectl_newest, na
     wait_for("the Docker volume removed", lambda: docker_volume(volume) is None)
 
 
+def test_a_server_side_applied_claim_is_completed_and_bound(kubectl_newest, namespace):
+    kubectl = kubectl_newest
+    name = uniq("ssa")
+    kubectl("apply", "--server-side", "-n", namespace, "-f", "-", input=claim_manifest(name))
+    claim = bound_claim(kubectl, namespace, name)
+    assert claim["spec"]["storageClassName"] == "local"
+    assert claim["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
+    kubectl("delete", "pvc", "-n", namespace, name, "--timeout=30s")
+    wait_for("the Docker volume removed", lambda: docker_volume(f"k2d-pvc-{namespace}-{name}") is None)
+
+
 def test_retain_keeps_the_volume_released(kubectl_newest, namespace):
     kubectl = kubectl_newest
     cls = uniq("keep")

@@ -275,6 +275,25 @@ impl Controller {
             }
             return Ok(());
         }
+        // Claims created without the admission defaults (a server-side apply that created
+        // one): the protection finalizer, as the pvc-protection controller adds it, and the
+        // default class, as the binder assigns it retroactively.
+        let mut completed = claim.clone();
+        let default = default_class_name(&world.classes);
+        crate::translators::persistentvolumeclaims::complete(&mut completed, default.as_deref());
+        if completed["metadata"]["finalizers"] != claim["metadata"]["finalizers"]
+            || completed["spec"]["storageClassName"] != claim["spec"]["storageClassName"]
+        {
+            let mut patch = json!({"metadata": {
+                "finalizers": completed["metadata"]["finalizers"],
+                "resourceVersion": s(claim, "/metadata/resourceVersion"),
+            }});
+            if !completed["spec"]["storageClassName"].is_null() {
+                patch["spec"] = json!({"storageClassName": completed["spec"]["storageClassName"]});
+            }
+            self.client.merge_patch(&claim_path, &patch).await?;
+            return Ok(()); // the write wakes the controller again
+        }
         let bound_to = s(claim, "/spec/volumeName");
         if !bound_to.is_empty() {
             // Bound (or bound by hand to a volume): keep the status saying so; a Bound claim
