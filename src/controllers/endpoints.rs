@@ -407,17 +407,29 @@ impl Controller {
             Err(e) => return tracing::warn!("listing Pods of {ns}: {e}"),
         };
         for svc in selected {
-            if let Err(e) = self.write_endpoints(svc, &pods).await {
-                tracing::warn!(
-                    "writing the Endpoints of {ns}/{}: {e}",
-                    svc["metadata"]["name"]
-                );
+            // Each write reads what it replaces; a conflict (someone wrote in between) is
+            // tried once more on a fresh read.
+            for attempt in 0..2 {
+                match self.write_endpoints(svc, &pods).await {
+                    Err(e) if e.code == 409 && attempt == 0 => continue,
+                    Err(e) => tracing::warn!(
+                        "writing the Endpoints of {ns}/{}: {e}",
+                        svc["metadata"]["name"]
+                    ),
+                    Ok(()) => {}
+                }
+                break;
             }
-            if let Err(e) = self.write_slices(svc, &pods).await {
-                tracing::warn!(
-                    "writing the EndpointSlices of {ns}/{}: {e}",
-                    svc["metadata"]["name"]
-                );
+            for attempt in 0..2 {
+                match self.write_slices(svc, &pods).await {
+                    Err(e) if e.code == 409 && attempt == 0 => continue,
+                    Err(e) => tracing::warn!(
+                        "writing the EndpointSlices of {ns}/{}: {e}",
+                        svc["metadata"]["name"]
+                    ),
+                    Ok(()) => {}
+                }
+                break;
             }
         }
     }
