@@ -61,6 +61,9 @@ struct ServeArgs {
     /// `none` serves the API without running anything.
     #[arg(long, env = "K2D_ENGINE")]
     engine: Option<String>,
+    /// The namespace containers made with plain `docker run` are shown in as pods.
+    #[arg(long, env = "K2D_FOREIGN_NAMESPACE", default_value = crate::runtime::DEFAULT_FOREIGN_NAMESPACE)]
+    foreign_namespace: String,
     /// Log level or tracing filter (error, warn, info, debug, trace).
     #[arg(long, env = "K2D_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -90,6 +93,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         data_dir: args.data_dir,
         advertise_addresses: args.advertise_addresses,
         engine,
+        foreign_namespace: args.foreign_namespace,
     };
     let workers = std::thread::available_parallelism()
         .map(|n| n.get().min(4))

@@ -10,7 +10,8 @@
 //! - [`client`]: the in-process API client of the controllers;
 //! - [`controllers`]: what acts on objects (the pod runtime, workload controllers, events);
 //! - [`engine`]: the container engine client;
-//! - [`runtime`]: the pod runtime (pods as containers).
+//! - [`runtime`]: the pod runtime (pods as containers);
+//! - [`network`]: cluster DNS and Service addresses.
 
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod client;
 pub mod controllers;
 pub mod engine;
 pub mod generated;
+pub mod network;
 pub mod runtime;
 pub mod security;
 pub mod server;

@@ -107,6 +107,7 @@ impl Router {
                 }
             }
         };
+        self.authorize(&user, &routed)?;
         let headers = std::mem::take(req.headers_mut());
         generated::dispatch(
             &self.translators,
@@ -128,11 +129,47 @@ impl Router {
     ) -> ApiResult {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let routed = self.resolve(method, &segments, query)?;
+        self.authorize(&user, &routed)?;
         generated::dispatch(
             &self.translators,
             routed.request(headers, body, user, None, &self.ctx),
         )
         .await
+    }
+
+    /// 403 Forbidden unless the user may do what the request does.
+    fn authorize(&self, user: &User, routed: &Routed) -> Result<(), Status> {
+        if user
+            .groups
+            .iter()
+            .any(|g| g == crate::security::auth::ADMIN_GROUP)
+        {
+            return Ok(());
+        }
+        let verb = match routed.verb {
+            // Exec, attach and port-forward need `create`, whichever method opens them.
+            Verb::Connect => "create",
+            v => v.as_str(),
+        };
+        let attrs = crate::security::authz::Attributes {
+            verb,
+            group: routed.resource.group,
+            resource: routed.resource.name,
+            subresource: routed.route.subresource,
+            namespace: routed.namespace.as_deref(),
+            name: routed.name.as_deref(),
+        };
+        let store = &self.ctx.store;
+        super::objects::blocking(|| crate::security::authz::authorize(store, user, &attrs))
+            .map(|_| ())
+            .map_err(|message| {
+                Status::new(403, "Forbidden", message).with_details(super::status::StatusDetails {
+                    name: attrs.name.unwrap_or_default().into(),
+                    group: attrs.group.into(),
+                    kind: attrs.resource.into(),
+                    ..Default::default()
+                })
+            })
     }
 
     /// The route, resource and verb a method and path name.

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{Map, Value, json};
 
 use crate::client::{Client, path};
-use crate::controllers::wakeups::{Wake, Wakeups};
+use crate::controllers::watches::{Wake, Wakeups};
 use crate::store::{Event, EventKind};
 
 /// The `managed-by` label value of slices this controller keeps.

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use crate::api::status::Status;
 use crate::client::{Client, path};
 use crate::controllers::events::{EventType, Recorder};
-use crate::controllers::wakeups::{Wake, Wakeups};
+use crate::controllers::watches::{Wake, Wakeups};
 use crate::engine::Engine;
 use crate::store::EventKind;
 

@@ -1,148 +1,140 @@
-//! What wakes a controller: store watches on several resources, merged. A controller waits for
-//! the next change, takes every change already waiting with it (a burst of writes costs one
-//! reconcile), and reconciles. When a watch ends (its queue overflowed or the store reopened)
-//! it is opened again and the controller is told to reconcile everything.
+//! What wakes the workload controllers: store watches on Deployments, ReplicaSets and pods in
+//! every namespace, each change mapped to the objects to reconcile (a pod to its controlling
+//! ReplicaSet, a ReplicaSet to its Deployment, an orphan to whoever selects it). Each watch
+//! starts with a full list, so every object is reconciled once when k2d starts.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use futures_util::stream::SelectAll;
-use futures_util::{FutureExt, StreamExt};
+use serde_json::Value;
 
-use crate::store::{Event, Store, Watch};
+use super::ownership;
+use super::pod_state;
+use super::queue::Queue;
+use super::replicaset::Key;
+use crate::api::meta;
+use crate::api::selector::LabelSelector;
+use crate::client::{Client, path};
+use crate::store::{EventKind, Store};
 
-/// What a controller should look at after waking.
-pub enum Wake {
-    /// These changes happened (in order, per resource).
-    Changes(Vec<Event>),
-    /// A watch was lost and reopened: changes may have been missed; reconcile everything.
-    Resync,
-}
-
-/// Merged watches on `(group, resource)` pairs in all namespaces.
-pub struct Wakeups {
+/// Follows one resource in every namespace: the current objects (as Added), then each change,
+/// for as long as the process runs. A watch that ends (it fell behind) starts over with a list.
+pub async fn follow<F, Fut>(
     store: Arc<Store>,
-    resources: Vec<(&'static str, &'static str)>,
-    watches: SelectAll<Tagged>,
-}
-
-/// A watch that says which resource it is when it ends.
-struct Tagged {
-    index: usize,
-    watch: Watch,
-}
-
-enum Item {
-    Event(Event),
-    Ended(usize),
-}
-
-impl futures_util::Stream for Tagged {
-    type Item = Item;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Item>> {
-        let index = self.index;
-        match std::pin::Pin::new(&mut self.watch).poll_next(cx) {
-            std::task::Poll::Ready(Some(e)) => std::task::Poll::Ready(Some(Item::Event(e))),
-            // Report the end once; SelectAll then drops this stream.
-            std::task::Poll::Ready(None) if index != usize::MAX => {
-                self.index = usize::MAX;
-                std::task::Poll::Ready(Some(Item::Ended(index)))
+    group: &'static str,
+    resource: &'static str,
+    mut on: F,
+) where
+    F: FnMut(EventKind, Arc<Value>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.list_and_watch(group, resource, None)).await {
+            Ok(Ok((items, _, mut watch))) => {
+                for item in items {
+                    on(EventKind::Added, Arc::new(item)).await;
+                }
+                while let Some(event) = watch.recv().await {
+                    on(event.kind, event.object).await;
+                }
             }
-            std::task::Poll::Ready(None) => std::task::Poll::Ready(None),
-            std::task::Poll::Pending => std::task::Poll::Pending,
+            Ok(Err(e)) => tracing::warn!("watching {resource} for the controllers: {e}"),
+            Err(e) => tracing::warn!("watching {resource} for the controllers: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn key(obj: &Value, name: &str) -> Key {
+    (
+        meta::meta_str(obj, "namespace")
+            .unwrap_or_default()
+            .to_string(),
+        name.to_string(),
+    )
+}
+
+/// Queues the objects of `resource` in `obj`'s namespace whose selector matches `obj`.
+async fn selecting(
+    client: &Client,
+    api_version: &str,
+    resource: &str,
+    obj: &Value,
+    queue: &Queue<Key>,
+) {
+    let ns = meta::meta_str(obj, "namespace").unwrap_or_default();
+    let Ok(candidates) = client
+        .list(&path(api_version, resource, Some(ns), None, None), None)
+        .await
+    else {
+        return;
+    };
+    for c in candidates {
+        let selected = c
+            .pointer("/spec/selector")
+            .map(LabelSelector::from_json)
+            .is_some_and(|s| s.is_ok_and(|s| !s.is_empty() && s.matches_object(obj)));
+        if selected && let Some(name) = meta::meta_str(&c, "name") {
+            queue.add(key(obj, name));
         }
     }
 }
 
-impl Wakeups {
-    /// Watches each of `resources` (`(group, resource)`, `""` for the core group) from now.
-    /// Open these before the first full reconcile so no change between the two is missed.
-    pub fn open(
-        store: Arc<Store>,
-        resources: &[(&'static str, &'static str)],
-    ) -> Result<Wakeups, crate::store::StoreError> {
-        let mut w = Wakeups {
-            store,
-            resources: resources.to_vec(),
-            watches: SelectAll::new(),
-        };
-        for i in 0..resources.len() {
-            w.subscribe(i)?;
-        }
-        Ok(w)
+/// A Deployment changed: reconcile it.
+pub fn deployment_changed(deployments: &Queue<Key>, obj: &Value) {
+    if let Some(name) = meta::meta_str(obj, "name") {
+        deployments.add(key(obj, name));
     }
+}
 
-    fn subscribe(&mut self, index: usize) -> Result<(), crate::store::StoreError> {
-        let (group, resource) = self.resources[index];
-        let watch = self.store.watch(group, resource, None, None)?;
-        self.watches.push(Tagged { index, watch });
-        Ok(())
+/// A ReplicaSet changed: reconcile it and the Deployment that controls (or would adopt) it.
+pub async fn replicaset_changed(
+    client: &Client,
+    replicasets: &Queue<Key>,
+    deployments: &Queue<Key>,
+    obj: &Value,
+) {
+    if let Some(name) = meta::meta_str(obj, "name") {
+        replicasets.add(key(obj, name));
     }
+    match ownership::controller_name(obj, "Deployment") {
+        Some(d) => deployments.add(key(obj, d)),
+        None if ownership::controller_ref(obj).is_none() => {
+            selecting(client, "apps/v1", "deployments", obj, deployments).await
+        }
+        None => {}
+    }
+}
 
-    /// Waits for the next change and returns it with every change already waiting. `None`
-    /// when a lost watch cannot be reopened (the store is gone).
-    pub async fn next(&mut self) -> Option<Wake> {
-        let first = self.watches.next().await?;
-        let mut events = Vec::new();
-        let mut ended = Vec::new();
-        let mut take = |item: Item| match item {
-            Item::Event(e) => events.push(e),
-            Item::Ended(i) => ended.push(i),
-        };
-        take(first);
-        while let Some(Some(item)) = self.watches.next().now_or_never() {
-            take(item);
-        }
-        if ended.is_empty() {
-            return Some(Wake::Changes(events));
-        }
-        for i in ended {
-            if let Err(e) = self.subscribe(i) {
-                tracing::warn!("reopening a controller's watch: {e}");
-                return None;
+/// A pod changed: reconcile the ReplicaSet that controls (or would adopt) it. A pod that goes
+/// away or finishes also wakes that ReplicaSet's Deployment (a Recreate rollout waits for the
+/// old pods to be gone).
+pub async fn pod_changed(
+    client: &Client,
+    replicasets: &Queue<Key>,
+    deployments: &Queue<Key>,
+    kind: EventKind,
+    pod: &Value,
+) {
+    match ownership::controller_name(pod, "ReplicaSet") {
+        Some(rs) => {
+            replicasets.add(key(pod, rs));
+            if kind == EventKind::Deleted || !pod_state::is_active(pod) {
+                let ns = meta::meta_str(pod, "namespace").unwrap_or_default();
+                if let Ok(Some(owner)) = client
+                    .get(&path("apps/v1", "replicasets", Some(ns), Some(rs), None))
+                    .await
+                    && let Some(d) = ownership::controller_name(&owner, "Deployment")
+                {
+                    deployments.add(key(pod, d));
+                }
             }
         }
-        Some(Wake::Resync)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::ObjectKey;
-    use serde_json::json;
-
-    #[tokio::test]
-    async fn changes_of_every_watched_resource_wake_once_together() {
-        let dir = std::env::temp_dir().join(format!("k2d-wakeups-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Arc::new(Store::open(&dir).unwrap());
-        let mut w = Wakeups::open(store.clone(), &[("", "services"), ("", "pods")]).unwrap();
-        let obj = |name: &str| json!({"metadata": {"name": name, "namespace": "ns"}});
-        store
-            .create(&ObjectKey::new("", "services", "ns", "a"), obj("a"))
-            .unwrap();
-        store
-            .create(&ObjectKey::new("", "pods", "ns", "p"), obj("p"))
-            .unwrap();
-        store
-            .create(&ObjectKey::new("", "configmaps", "ns", "c"), obj("c"))
-            .unwrap();
-        // Both writes are waiting: one wake-up carries them, in any order across resources.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let Some(Wake::Changes(events)) = w.next().await else {
-            panic!("expected changes");
-        };
-        let mut names: Vec<&str> = events.iter().map(|e| e.key.name.as_str()).collect();
-        names.sort();
-        assert_eq!(names, ["a", "p"]);
-        let pending = futures_util::FutureExt::now_or_never(w.next());
-        assert!(pending.is_none(), "the configmap is not watched");
-        drop(w);
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
+        None if ownership::controller_ref(pod).is_none() && kind != EventKind::Deleted => {
+            selecting(client, "apps/v1", "replicasets", pod, replicasets).await
+        }
+        None => {}
     }
 }

@@ -23,8 +23,14 @@ pub const ROLE_APP: &str = "app";
 /// A digest of the container spec the container was created from; a different digest means
 /// the spec changed and the container is replaced.
 pub const SPEC_HASH: &str = "io.k2d.container.spec-hash";
-/// Which run of a pod's container this is: 0 for the first, one more for each restart.
+/// Which run of a container this is: 0 for the first, one more for every restart (the pod
+/// status' `restartCount` is recomputed from it after k2d restarts).
 pub const ATTEMPT: &str = "io.k2d.container.attempt";
+/// The engine id of the sandbox whose namespaces an app or init container joined: a container
+/// joined to an older sandbox is restarted into the current one.
+pub const SANDBOX_ID: &str = "io.k2d.sandbox.id";
+/// On an image k2d built itself (the pause image of pod sandboxes).
+pub const IMAGE: &str = "io.k2d.image";
 
 /// The annotation on the Pod k2d shows for a container it did not create: the container's id.
 pub const FOREIGN_CONTAINER_ANNOTATION: &str = "k2d.io/container-id";

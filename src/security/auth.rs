@@ -34,6 +34,10 @@ impl User {
 /// comparison's timing says nothing about the token.
 pub struct Authenticator {
     admin_token_digest: Vec<u8>,
+    service_accounts: Option<(
+        std::sync::Arc<super::tokens::TokenIssuer>,
+        std::sync::Arc<crate::store::Store>,
+    )>,
 }
 
 impl Authenticator {
@@ -41,7 +45,50 @@ impl Authenticator {
     pub fn new(admin_token: &str) -> Self {
         Authenticator {
             admin_token_digest: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
+            service_accounts: None,
         }
+    }
+
+    /// Also accepts service account tokens signed by `issuer` whose service account (and pod,
+    /// for bound tokens) still exist in `store` with the uids the token names.
+    pub fn with_service_accounts(
+        mut self,
+        issuer: std::sync::Arc<super::tokens::TokenIssuer>,
+        store: std::sync::Arc<crate::store::Store>,
+    ) -> Self {
+        self.service_accounts = Some((issuer, store));
+        self
+    }
+
+    /// The service account of a token, if it is a valid one.
+    fn service_account(&self, token: &str) -> Option<User> {
+        let (issuer, store) = self.service_accounts.as_ref()?;
+        let claims = issuer.verify(token, super::tokens::ISSUER)?;
+        let k = &claims.kubernetes;
+        let uid_of = |resource: &str, name: &str| {
+            let key = crate::store::ObjectKey::new("", resource, &k.namespace, name);
+            store
+                .get(&key)
+                .ok()
+                .flatten()
+                .and_then(|o| crate::api::meta::meta_str(&o, "uid").map(str::to_string))
+        };
+        if uid_of("serviceaccounts", &k.serviceaccount.name)? != k.serviceaccount.uid {
+            return None;
+        }
+        if let Some(pod) = &k.pod
+            && uid_of("pods", &pod.name)? != pod.uid
+        {
+            return None;
+        }
+        Some(User {
+            name: claims.sub.clone(),
+            groups: vec![
+                super::authz::SERVICE_ACCOUNTS_GROUP.into(),
+                format!("{}:{}", super::authz::SERVICE_ACCOUNTS_GROUP, k.namespace),
+                AUTHENTICATED_GROUP.into(),
+            ],
+        })
     }
 
     /// The user of a request: the client certificate's (already verified during the TLS
@@ -60,9 +107,13 @@ impl Authenticator {
             return None;
         }
         let token = token.trim();
-        (!token.is_empty()
-            && digest(&SHA256, token.as_bytes()).as_ref() == self.admin_token_digest.as_slice())
-        .then(User::admin)
+        if token.is_empty() {
+            return None;
+        }
+        if digest(&SHA256, token.as_bytes()).as_ref() == self.admin_token_digest.as_slice() {
+            return Some(User::admin());
+        }
+        self.service_account(token)
     }
 }
 

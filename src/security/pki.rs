@@ -33,6 +33,9 @@ pub const FIXED_SANS: &[&str] = &[
     "kubernetes.default",
     "kubernetes.default.svc",
     "kubernetes.default.svc.cluster.local",
+    // The cluster IP of the `kubernetes` Service (crate::network::KUBERNETES_SERVICE_IP), which
+    // pods connect to.
+    "10.96.0.1",
 ];
 
 /// The credentials in the data directory, as PEM text.

@@ -41,6 +41,8 @@ pub struct ServeOptions {
     pub advertise_addresses: Vec<String>,
     /// Container engine URL.
     pub engine: String,
+    /// The namespace plain `docker run` containers are shown in as pods.
+    pub foreign_namespace: String,
 }
 
 struct State {
@@ -134,9 +136,12 @@ fn open_store(
     engine: Option<Arc<crate::engine::Engine>>,
 ) -> Result<ApiContext> {
     let store = crate::store::Store::open(data_dir).context("opening the object store")?;
+    let tokens = crate::security::tokens::TokenIssuer::load_or_create(data_dir)
+        .context("the service account token key")?;
     let ctx = ApiContext {
         store: Arc::new(store),
         engine,
+        tokens: Arc::new(tokens),
     };
     tokio::task::block_in_place(|| -> Result<()> {
         namespaces::ensure_defaults(&ctx)
@@ -184,6 +189,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         server_address: server_url.trim_start_matches("https://").to_string(),
         ctx,
     });
+    crate::runtime::set_foreign_namespace(&opts.foreign_namespace);
     crate::controllers::start(
         router.clone(),
         crate::controllers::ControllerOptions {
@@ -191,10 +197,9 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
             port: opts.port,
         },
     );
-    let state = Arc::new(State {
-        router,
-        auth: Authenticator::new(&creds.admin_token),
-    });
+    let auth = Authenticator::new(&creds.admin_token)
+        .with_service_accounts(router.ctx.tokens.clone(), router.ctx.store.clone());
+    let state = Arc::new(State { router, auth });
     tracing::info!(engine = %opts.engine, "k2d serving the Kubernetes API on https://{addr}");
     tracing::info!("kubeconfig: {}", kubeconfig_path.display());
 

@@ -14,8 +14,7 @@ use crate::api::validation::{FieldError, invalid_status};
 use crate::api::{ApiRequest, ApiResult, body};
 use crate::generated::core_v1::ServiceTranslator;
 
-/// The service network: 10.96.0.0/12, as kubeadm clusters use.
-pub const SERVICE_NETWORK: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 96, 0, 0), 12);
+use crate::network::{SERVICE_NETWORK, in_service_network as in_network};
 /// The node port range.
 pub const NODE_PORTS: std::ops::RangeInclusive<u16> = 30000..=32767;
 
@@ -24,12 +23,6 @@ static ALLOCATING: Mutex<()> = Mutex::const_new(());
 
 /// The services translator.
 pub struct Services;
-
-fn in_network(ip: Ipv4Addr) -> bool {
-    let (base, bits) = SERVICE_NETWORK;
-    let mask = u32::MAX << (32 - bits);
-    u32::from(ip) & mask == u32::from(base) & mask
-}
 
 /// What the stored Services already hold: cluster IPs and node ports.
 #[derive(Clone, Default)]
@@ -61,7 +54,7 @@ fn taken(services: &[Value]) -> Taken {
 
 /// A free address of the service network, starting from a point derived from `seed` so the
 /// same Service tends to get the same address; skips the network and first addresses (the
-/// first one is the `kubernetes` Service's).
+/// first ten are kept for the `kubernetes` Service and the cluster DNS).
 fn free_ip(taken: &HashSet<String>, seed: &str) -> Option<Ipv4Addr> {
     let (base, bits) = SERVICE_NETWORK;
     let size = 1u32 << (32 - bits);

@@ -57,39 +57,8 @@ impl K2d {
         let data_dir = std::env::temp_dir().join(format!("k2d-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_k2d"))
-            .args([
-                "serve",
-                "--listen-address",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--log-level",
-                "warn",
-                "--engine",
-                "none",
-            ])
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .env_remove("K2D_ADVERTISE_ADDRESS")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("k2d starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !data_dir.join("kubeconfig").exists()
-            || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-        {
-            assert!(Instant::now() < deadline, "k2d did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let token = std::fs::read_to_string(data_dir.join("token"))
-            .unwrap()
-            .trim()
-            .to_string();
-        let ca_pem = std::fs::read(data_dir.join("ca.crt")).unwrap();
-        let ca = CertificateDer::from_pem_slice(&ca_pem)
-            .unwrap()
-            .into_owned();
+        let child = spawn(&data_dir, port);
+        let (token, ca) = wait_ready(&data_dir, port);
         K2d {
             child,
             port,
@@ -97,6 +66,17 @@ impl K2d {
             token,
             ca,
         }
+    }
+
+    /// Kills k2d with SIGKILL (as a power cut would stop it) and starts it again on the same
+    /// data directory and port.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.data_dir, self.port);
+        let (token, ca) = wait_ready(&self.data_dir, self.port);
+        self.token = token;
+        self.ca = ca;
     }
 
     fn tls_config(&self, creds: &Creds) -> Arc<rustls::ClientConfig> {
@@ -238,6 +218,47 @@ impl K2d {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+fn spawn(data_dir: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_k2d"))
+        .args([
+            "serve",
+            "--listen-address",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--log-level",
+            "warn",
+            "--engine",
+            "none",
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("K2D_ADVERTISE_ADDRESS")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("k2d starts")
+}
+
+/// Waits until k2d listens; its token and CA.
+fn wait_ready(data_dir: &std::path::Path, port: u16) -> (String, CertificateDer<'static>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !data_dir.join("kubeconfig").exists()
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    {
+        assert!(Instant::now() < deadline, "k2d did not start listening");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let token = std::fs::read_to_string(data_dir.join("token"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let ca_pem = std::fs::read(data_dir.join("ca.crt")).unwrap();
+    let ca = CertificateDer::from_pem_slice(&ca_pem)
+        .unwrap()
+        .into_owned();
+    (token, ca)
 }
 
 fn unsafe_kill(pid: u32) {

@@ -61,7 +61,34 @@ fn default_new(req: &ApiRequest, obj: &mut Value) {
         && let Some(pod) = obj.as_object_mut()
     {
         defaults::admission::pod_on_create(pod);
+        let automount = service_account_automount(req, pod);
+        let suffix = validate::generate_name("");
+        defaults::admission::service_account_volume(pod, automount, &suffix);
     }
+}
+
+/// The `automountServiceAccountToken` of the service account a new pod runs as (true when it
+/// is unset or the account does not exist).
+fn service_account_automount(req: &ApiRequest, pod: &serde_json::Map<String, Value>) -> bool {
+    let sa = pod
+        .get("spec")
+        .and_then(|s| s.get("serviceAccountName"))
+        .and_then(Value::as_str)
+        .unwrap_or(defaults::admission::DEFAULT_SERVICE_ACCOUNT);
+    let k = crate::store::ObjectKey::new(
+        "",
+        "serviceaccounts",
+        req.namespace.as_deref().unwrap_or_default(),
+        sa,
+    );
+    blocking(|| req.ctx.store.get(&k))
+        .ok()
+        .flatten()
+        .and_then(|a| {
+            a.get("automountServiceAccountToken")
+                .and_then(Value::as_bool)
+        })
+        .unwrap_or(true)
 }
 
 /// Stores a new object: namespace open, name (or generateName) valid, metadata filled in, then

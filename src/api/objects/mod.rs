@@ -35,6 +35,8 @@ pub struct ApiContext {
     /// The container engine; `None` when k2d runs without one (`--engine none`: objects are
     /// stored, nothing runs).
     pub engine: Option<Arc<crate::engine::Engine>>,
+    /// Signs and verifies service account tokens.
+    pub tokens: Arc<crate::security::tokens::TokenIssuer>,
 }
 
 /// The store key of an object of the request's resource.

@@ -57,7 +57,13 @@ async fn commit(
         changes::record_manager(Some(old), &mut new, manager, req);
     }
     let dry_run = options::dry_run(req)?;
-    if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() {
+    // Only the removal of the last finalizer finishes a deletion: a pod being terminated
+    // gracefully has no finalizers and keeps receiving status writes until the runtime deletes
+    // it.
+    if meta::is_deleting(&new)
+        && meta::finalizers(&new).is_empty()
+        && !meta::finalizers(old).is_empty()
+    {
         return delete::finish(ctx, req, &new, dry_run).await.map(Ok);
     }
     if same_content(old, &new) || dry_run {

@@ -3,11 +3,55 @@
 //! network settings (ports, DNS, hostname, host aliases, sysctls). Pure translation: the
 //! runtime creates what these functions describe. A field that cannot be honoured on the
 //! engine is named in a warning, never silently dropped.
+//!
+//! - [`quantity`] holds Kubernetes resource quantities, exactly;
+//! - [`expand`] holds `$(VAR)` references;
+//! - [`fieldref`] holds downward API values (`fieldRef`, `resourceFieldRef`);
+//! - [`mod@env`] holds `env` and `envFrom`;
+//! - [`process`] holds command, args, workingDir, stdin and tty;
+//! - [`resources`] holds limits and requests;
+//! - [`security`] holds security contexts;
+//! - [`sandbox`] holds the sandbox's ports, namespaces, hostname and DNS;
+//! - [`mounts`] holds volumeMounts as engine mounts and devices;
+//! - [`volumes`] holds the files of configMap, secret, downwardAPI, projected, emptyDir and
+//!   hostPath volumes, written by [`atomic`];
+//! - [`credentials`] holds imagePullSecrets;
+//! - [`mod@references`] holds the ConfigMaps and Secrets a pod names.
+//!
+//! What lives where, for the runtime that cleans up after a pod:
+//! - `<pod_dir>/volumes/{empty-dir,configmap,secret,downward-api,projected}/<volume>`: the
+//!   pod's files (the pod directory is 0700; remove it with the pod);
+//! - engine volume `k2d-emptydir-<pod uid>-<volume>` (labelled `io.k2d.pod.uid`): an emptyDir
+//!   with medium Memory, a tmpfs shared by the pod's containers (remove it with the pod);
+//! - engine volume `k2d-pvc-<namespace>-<claim>`: a persistentVolumeClaim's data, and
+//!   `k2d-pvc-<namespace>-<pod>-<volume>` for a generic ephemeral volume (the storage piece's).
+
+pub mod atomic;
+pub mod credentials;
+pub mod env;
+pub mod expand;
+pub mod fieldref;
+pub mod mounts;
+pub mod process;
+pub mod quantity;
+pub mod references;
+pub mod resources;
+pub mod sandbox;
+pub mod security;
+pub mod service_env;
+pub mod volumes;
+
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerCreateBody, HostConfig};
 use serde_json::Value;
 
 use crate::api::Status;
@@ -21,14 +65,19 @@ pub struct Resolved {
     pub configmaps: HashMap<String, Value>,
     /// Secrets by name.
     pub secrets: HashMap<String, Value>,
+    /// Service account tokens for the pod's projected `serviceAccountToken` sources, by
+    /// (audience, expirationSeconds), issued through TokenRequest as a kubelet asks for them.
+    pub tokens: HashMap<(String, i64), String>,
+    /// The Services whose variables the pod's containers get (`KUBERNETES_SERVICE_HOST`, ...):
+    /// those of its namespace when `enableServiceLinks` is not false, and `kubernetes`.
+    pub services: Vec<Value>,
 }
 
 /// Reads the ConfigMaps and Secrets a pod's env, envFrom, volumes and imagePullSecrets name.
 /// Missing ones are left out (whether that is an error depends on `optional`, which
 /// [`apply_container`] decides).
 pub async fn resolve(client: &Client, pod: &Value) -> Result<Resolved, Status> {
-    let _ = (client, pod);
-    Ok(Resolved::default())
+    references::resolve(client, pod).await
 }
 
 /// Where a container runs: what it needs besides its own spec.
@@ -53,25 +102,102 @@ pub struct ContainerInput<'a> {
     pub pod_dir: &'a Path,
 }
 
+impl ContainerInput<'_> {
+    /// The JSON path of the container in the pod (`spec.containers[1]`), for warnings.
+    pub fn field_path(&self) -> String {
+        let list = if self.init {
+            "initContainers"
+        } else {
+            "containers"
+        };
+        let name = self.container.get("name").and_then(Value::as_str);
+        let index = self
+            .pod
+            .pointer(&format!("/spec/{list}"))
+            .and_then(Value::as_array)
+            .and_then(|cs| {
+                cs.iter()
+                    .position(|c| c.get("name").and_then(Value::as_str) == name)
+            })
+            .unwrap_or(0);
+        format!("spec.{list}[{index}]")
+    }
+
+    /// The container's name.
+    pub fn name(&self) -> &str {
+        self.container
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+}
+
 /// Completes the configuration of an app or init container, whose image, name, labels and
 /// namespace joins (network, IPC, UTS of the sandbox) the runtime has set. Adds command and
 /// args with `$(VAR)` expansion, workingDir, env and envFrom, mounts, resources, security
-/// context, tty/stdin. Returns warnings for fields that cannot be honoured; `Err` is a
+/// context, tty/stdin. Variables already in `body.env` (the Kubernetes service variables, set
+/// by the runtime before the call) come first: the container's `$(VAR)` references see them
+/// and its own env and envFrom replace them, as in the kubelet. Returns warnings for fields that cannot be honoured; `Err` is a
 /// CreateContainerConfigError message (a missing ConfigMap key that is not optional, ...).
+///
+/// Also sets the stop signal and timeout (`lifecycle.stopSignal`,
+/// `terminationGracePeriodSeconds`) and the PID namespace: the host's with `hostPID`, the sandbox's with
+/// `shareProcessNamespace`. Creates missing `subPath` directories of emptyDir and hostPath
+/// volumes, as the kubelet does when it starts a container.
 pub fn apply_container(
     body: &mut ContainerCreateBody,
     input: &ContainerInput<'_>,
 ) -> Result<Vec<String>, String> {
-    let _ = (body, input);
-    Ok(Vec::new())
+    let mut warnings = Vec::new();
+    let at = input.field_path();
+    let base: Vec<(String, String)> = match &body.env {
+        Some(given) => given
+            .iter()
+            .map(|e| match e.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (e.clone(), String::new()),
+            })
+            .collect(),
+        None => service_env::variables(&input.resolved.services),
+    };
+    let env = env::build(input, &base, &at, &mut warnings)?;
+    process::apply(body, input.container, &env);
+    process::apply_stop(body, input.pod, input.container);
+    let host = body.host_config.get_or_insert_with(HostConfig::default);
+    resources::apply(host, input.container, &at, &mut warnings);
+    security::apply(body, input, &at, &mut warnings)?;
+    let host = body.host_config.get_or_insert_with(HostConfig::default);
+    mounts::apply(host, input, &env, &at, &mut warnings)?;
+    let spec = input.pod.get("spec").unwrap_or(&Value::Null);
+    if spec.get("hostPID").and_then(Value::as_bool) == Some(true) {
+        host.pid_mode = Some("host".into());
+    } else if spec.get("shareProcessNamespace").and_then(Value::as_bool) == Some(true) {
+        host.pid_mode = Some(format!("container:{}", input.sandbox_id));
+    }
+    if !env.is_empty() {
+        body.env = Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect());
+    }
+    Ok(warnings)
 }
 
 /// Completes the configuration of a pod's sandbox: published ports (hostPort, hostIP,
 /// protocol), hostNetwork/hostPID/hostIPC, hostname and subdomain, host aliases, DNS config,
 /// sysctls. Returns warnings for fields that cannot be honoured.
 pub fn apply_sandbox(body: &mut ContainerCreateBody, pod: &Value) -> Vec<String> {
-    let _ = (body, pod);
-    Vec::new()
+    let mut warnings = sandbox::apply(body, pod);
+    let ns = pod
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    if let Some((nameservers, searches, options)) = crate::network::cluster_dns(ns) {
+        let cluster = sandbox::ResolvConf {
+            nameservers,
+            searches,
+            options,
+        };
+        warnings.extend(sandbox::apply_cluster_dns(body, pod, &cluster));
+    }
+    warnings
 }
 
 /// Makes the contents of a pod's volumes in `pod_dir` (ConfigMap, Secret, downwardAPI and
@@ -79,15 +205,13 @@ pub fn apply_sandbox(body: &mut ContainerCreateBody, pod: &Value) -> Vec<String>
 /// and again when a ConfigMap or Secret it mounts changes. `Err` is a message for the pod's
 /// events (FailedMount).
 pub fn prepare_volumes(pod: &Value, resolved: &Resolved, pod_dir: &Path) -> Result<(), String> {
-    let _ = (pod, resolved, pod_dir);
-    Ok(())
+    volumes::prepare(pod, resolved, pod_dir)
 }
 
 /// The names of the ConfigMaps and Secrets a pod refers to (env, envFrom, volumes, projected
 /// sources, imagePullSecrets): a change to one of them may change the pod's files.
 pub fn references(pod: &Value) -> (Vec<String>, Vec<String>) {
-    let _ = pod;
-    (Vec::new(), Vec::new())
+    references::names(pod)
 }
 
 /// The registry credentials for pulling `image`, from the pod's imagePullSecrets
@@ -98,6 +222,23 @@ pub fn pull_credentials(
     resolved: &Resolved,
     image: &str,
 ) -> Option<bollard::auth::DockerCredentials> {
-    let _ = (pod, resolved, image);
-    None
+    credentials::for_image(pod, resolved, image)
+}
+
+/// The string at `key` of a JSON object, if it is one.
+pub(crate) fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The array at `key` of a JSON object (empty when absent).
+pub(crate) fn list_at<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// `true` when `v[key]` is the boolean `true`.
+pub(crate) fn flag(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool) == Some(true)
 }

@@ -1,0 +1,245 @@
+//! Pods: run by the pod runtime when k2d has an engine. A new pod is bound to this node
+//! (`spec.nodeName`); a DELETE is graceful (the pod is marked with `deletionTimestamp` and
+//! stays until the runtime has stopped and removed its containers, then the runtime deletes it
+//! with grace period 0); a DELETE with grace period 0 removes the object at once and the
+//! runtime removes the containers afterwards. A pod that shows a plain `docker run` container
+//! is deleted by removing that container, and only when it is deleted by name (a collection
+//! delete leaves it). Without an engine, pods are stored objects.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api::objects::delete::{Outcome, delete_object};
+use crate::api::objects::filter::Filter;
+use crate::api::objects::options::{DeleteOptions, delete_options};
+use crate::api::objects::{self, ApiContext, blocking, key, object_reply, store_error};
+use crate::api::status::Status;
+use crate::api::{ApiRequest, ApiResult, Reply, meta, stored};
+use crate::generated::core_v1::PodTranslator;
+use crate::runtime::adopt;
+
+/// How often a delete is tried again when the pod changed under it.
+const CONFLICT_RETRIES: usize = 5;
+
+/// A conflict with a concurrent write (not a failed precondition).
+fn is_write_conflict(e: &Status) -> bool {
+    e.code == 409 && e.message.starts_with("Operation cannot be fulfilled")
+}
+
+/// The pods translator.
+pub struct Pods;
+
+/// The grace period of a pod's deletion: the request's, else the pod's
+/// `terminationGracePeriodSeconds`, else 30 seconds.
+pub fn grace_period(opts: &DeleteOptions, pod: &Value) -> i64 {
+    opts.grace_period
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(30)
+        .max(0)
+}
+
+/// Deletes one pod as a kubelet-backed API server does.
+async fn delete_pod(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    pod: &Value,
+    opts: &DeleteOptions,
+) -> Result<Outcome, Status> {
+    let resource = req.resource;
+    if adopt::is_foreign(pod) {
+        // The user asked for this pod by name: its container goes with it.
+        if !opts.dry_run
+            && let (Some(engine), Some(id)) = (
+                ctx.engine.as_ref(),
+                pod.pointer("/metadata/annotations")
+                    .and_then(|a| a.get(adopt::CONTAINER_ID))
+                    .and_then(Value::as_str),
+            )
+        {
+            crate::runtime::containers::remove(engine, id)
+                .await
+                .map_err(|e| crate::engine::status(&e))?;
+        }
+        return match delete_object(ctx, resource, pod, opts) {
+            // The runtime saw the container go and removed the pod first.
+            Err(e) if e.code == 404 => Ok(Outcome::Deleted(pod.clone())),
+            other => other,
+        };
+    }
+    let grace = grace_period(opts, pod);
+    if grace == 0 {
+        return delete_object(ctx, resource, pod, opts);
+    }
+    let uid = meta::meta_str(pod, "uid").unwrap_or_default();
+    if let Some(want) = &opts.uid
+        && want != uid
+    {
+        return Err(Status::new(
+            409,
+            "Conflict",
+            format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"),
+        ));
+    }
+    if let Some(want) = &opts.resource_version
+        && Some(want.as_str()) != meta::meta_str(pod, "resourceVersion")
+    {
+        return Err(Status::new(
+            409,
+            "Conflict",
+            format!(
+                "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}",
+                meta::meta_str(pod, "resourceVersion").unwrap_or_default()
+            ),
+        ));
+    }
+    if meta::is_deleting(pod) {
+        return Ok(Outcome::Marked(pod.clone()));
+    }
+    let mut marked = pod.clone();
+    let deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(grace);
+    let at = deadline
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(meta::now);
+    let m = meta::metadata(&mut marked);
+    m.insert("deletionTimestamp".into(), json!(at));
+    m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+    if opts.dry_run {
+        return Ok(Outcome::Marked(marked));
+    }
+    let k = key(
+        resource,
+        meta::meta_str(pod, "namespace"),
+        meta::meta_str(pod, "name").unwrap_or_default(),
+    );
+    let name = k.name.clone();
+    let stored = blocking(|| ctx.store.update(&k, marked, meta::resource_version(pod)))
+        .map_err(|e| store_error(resource, &name, e))?;
+    Ok(Outcome::Marked(stored))
+}
+
+#[async_trait::async_trait]
+impl PodTranslator for Pods {
+    async fn create(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::create(req).await;
+        }
+        let node = crate::runtime::node_name();
+        objects::create::create_with(&req.ctx, &req, |pod| {
+            let empty = pod
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty);
+            if empty && let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.insert("nodeName".into(), json!(node));
+            }
+        })
+        .await
+    }
+
+    async fn delete(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::delete(req).await;
+        }
+        let opts = delete_options(&req)?;
+        let mut attempt = 0;
+        let mut last: Option<Value> = None;
+        loop {
+            let pod = match (objects::read_existing(&req.ctx, &req), last) {
+                (Ok(pod), _) => pod,
+                // Gone while retrying (the runtime removed the pod of a plain container
+                // whose container this delete removed): deleted.
+                (Err(e), Some(previous)) if e.code == 404 => {
+                    return object_reply(&req, StatusCode::OK, &previous);
+                }
+                (Err(e), _) => return Err(e),
+            };
+            last = Some(pod.clone());
+            match delete_pod(&req.ctx, &req, &pod, &opts).await {
+                Ok(outcome) => return object_reply(&req, StatusCode::OK, outcome.object()),
+                // The runtime wrote the pod's status meanwhile: read it again, as the real
+                // server retries a delete on a concurrent update.
+                Err(e) if is_write_conflict(&e) && attempt < CONFLICT_RETRIES => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn delete_collection(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::delete_collection(req).await;
+        }
+        let opts = delete_options(&req)?;
+        let filter = Filter::from_request(&req)?;
+        let (items, revision, _) = objects::list::select(&req.ctx, &req, &filter, None)?;
+        let mut deleted = Vec::new();
+        for pod in &items {
+            // A plain container is removed only when its pod is deleted by name; its pod
+            // would come back at once anyway.
+            if adopt::is_foreign(pod) {
+                continue;
+            }
+            let mut result = delete_pod(&req.ctx, &req, pod, &opts).await;
+            for _ in 0..CONFLICT_RETRIES {
+                if !result.as_ref().is_err_and(is_write_conflict) {
+                    break;
+                }
+                let k = key(
+                    req.resource,
+                    meta::meta_str(pod, "namespace"),
+                    meta::meta_str(pod, "name").unwrap_or_default(),
+                );
+                let fresh = blocking(|| req.ctx.store.get(&k))
+                    .map_err(|e| store_error(req.resource, &k.name, e))?;
+                let Some(fresh) = fresh else {
+                    result = Err(Status::not_found("", "pods", &k.name));
+                    break;
+                };
+                result = delete_pod(&req.ctx, &req, &fresh, &opts).await;
+            }
+            match result {
+                Ok(o) => deleted.push(o.object().clone()),
+                Err(e) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Reply::json(
+            StatusCode::OK,
+            &json!({
+                "kind": "PodList",
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": revision.to_string()},
+                "items": deleted,
+            }),
+        ))
+    }
+
+    async fn get_log(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::get_subresource(req).await;
+        }
+        crate::runtime::logs::serve(&req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_period_from_request_then_pod_then_default() {
+        let mut opts = DeleteOptions::background();
+        assert_eq!(grace_period(&opts, &json!({})), 30);
+        let pod = json!({"spec": {"terminationGracePeriodSeconds": 3}});
+        assert_eq!(grace_period(&opts, &pod), 3);
+        opts.grace_period = Some(0);
+        assert_eq!(grace_period(&opts, &pod), 0);
+    }
+}
