@@ -4,15 +4,19 @@
 //! changes (store watches, the engine's event stream); none polls while nothing happens.
 
 pub mod deployment;
+pub mod endpoints;
 pub mod events;
+pub mod kubernetes_service;
 pub mod node;
 pub mod ownership;
 pub mod pod_state;
 pub mod queue;
 pub mod replicaset;
 pub mod serviceaccounts;
+pub mod storage;
 pub mod template_hash;
 pub mod wakeups;
+pub mod watches;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,9 +30,18 @@ use replicaset::ReplicaSetController;
 /// The field manager (and user) the workload controllers write as.
 pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 
-/// Starts every controller on this runtime. They run until the process ends. `data_dir` is
-/// k2d's data directory (the pod runtime keeps volume contents under it).
-pub fn start(router: Arc<Router>, data_dir: PathBuf) {
+/// What the controllers need to know about the running k2d.
+#[derive(Clone, Debug)]
+pub struct ControllerOptions {
+    /// k2d's data directory (the pod runtime keeps volume contents under it).
+    pub data_dir: PathBuf,
+    /// The port k2d serves the API on (the `kubernetes` Service reaches it).
+    pub port: u16,
+}
+
+/// Starts every controller on this runtime. They run until the process ends.
+pub fn start(router: Arc<Router>, options: ControllerOptions) {
+    let ControllerOptions { data_dir, port } = options;
     let ca = std::fs::read_to_string(data_dir.join("ca.crt")).unwrap_or_default();
     serviceaccounts::start(
         crate::client::Client::new(router.clone(), "kube-controller-manager"),
@@ -47,6 +60,12 @@ pub fn start(router: Arc<Router>, data_dir: PathBuf) {
         );
     }
     start_workload_controllers(&router);
+    endpoints::start(Client::new(router.clone(), "endpoint-controller"));
+    kubernetes_service::start(Client::new(router.clone(), "kube-apiserver"), port);
+    storage::start(Client::new(
+        router.clone(),
+        "persistentvolume-binder-controller",
+    ));
 }
 
 /// The ReplicaSet and Deployment controllers. They need only the API, so they run with

@@ -190,7 +190,13 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         ctx,
     });
     crate::runtime::set_foreign_namespace(&opts.foreign_namespace);
-    crate::controllers::start(router.clone(), opts.data_dir.clone());
+    crate::controllers::start(
+        router.clone(),
+        crate::controllers::ControllerOptions {
+            data_dir: opts.data_dir.clone(),
+            port: opts.port,
+        },
+    );
     let auth = Authenticator::new(&creds.admin_token)
         .with_service_accounts(router.ctx.tokens.clone(), router.ctx.store.clone());
     let state = Arc::new(State { router, auth });

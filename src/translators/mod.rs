@@ -5,6 +5,8 @@
 pub mod controlled;
 pub mod deployments;
 pub mod namespaces;
+pub mod persistentvolumeclaims;
+pub mod persistentvolumes;
 pub mod pods;
 pub mod replicasets;
 pub mod selfsubjectaccessreviews;
@@ -12,6 +14,7 @@ pub mod selfsubjectreviews;
 pub mod selfsubjectrulesreviews;
 pub mod serviceaccounts;
 pub mod services;
+pub mod storageclasses;
 
 use crate::generated::Translators;
 
@@ -20,6 +23,7 @@ pub fn all() -> Translators {
     let mut t = Translators::default();
     t.core_v1.namespaces = Box::new(namespaces::Namespaces);
     t.core_v1.services = Box::new(services::Services);
+    t.core_v1.persistentvolumeclaims = Box::new(persistentvolumeclaims::PersistentVolumeClaims);
     t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
     t.apps_v1.deployments = Box::new(deployments::Deployments);
     t.apps_v1.replicasets = Box::new(replicasets::ReplicaSets);

@@ -466,6 +466,122 @@ fn pdb_cell(column: &str, pdb: &Value) -> Option<Value> {
     })
 }
 
+/// `a, b, c + N more...`: the first three of a list, as the endpoint printers shorten it.
+fn first_three(items: Vec<String>, empty: &str) -> Value {
+    match items.len() {
+        0 => json!(empty),
+        1..=3 => json!(items.join(",")),
+        n => json!(format!("{} + {} more...", items[..3].join(","), n - 3)),
+    }
+}
+
+/// `ip:port` for every ready address and port of an Endpoints object.
+fn endpoints_cell(column: &str, ep: &Value) -> Option<Value> {
+    if column != "Endpoints" {
+        return None;
+    }
+    let mut items = Vec::new();
+    for subset in arr(ep, &["subsets"]) {
+        let ports = arr(subset, &["ports"]);
+        for a in arr(subset, &["addresses"]) {
+            let ip = s(a, &["ip"]).unwrap_or_default();
+            if ports.is_empty() {
+                items.push(ip.to_string());
+            }
+            for p in ports {
+                items.push(format!("{ip}:{}", n(p, &["port"])));
+            }
+        }
+    }
+    Some(first_three(items, "<none>"))
+}
+
+fn endpointslice_cell(column: &str, slice: &Value) -> Option<Value> {
+    Some(match column {
+        "Ports" => {
+            let ports: Vec<String> = arr(slice, &["ports"])
+                .iter()
+                .map(|p| n(p, &["port"]).to_string())
+                .collect();
+            match ports.len() {
+                0 => json!("<unset>"),
+                _ => json!(ports.join(",")),
+            }
+        }
+        "Endpoints" => first_three(
+            arr(slice, &["endpoints"])
+                .iter()
+                .flat_map(|e| arr(e, &["addresses"]).iter().map(text))
+                .collect(),
+            "<unset>",
+        ),
+        _ => return None,
+    })
+}
+
+/// `RWO,ROX,RWX,RWOP`, as kubectl abbreviates access modes.
+fn access_modes(modes: &[Value]) -> Value {
+    let short: Vec<&str> = modes
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|m| match m {
+            "ReadWriteOnce" => "RWO",
+            "ReadOnlyMany" => "ROX",
+            "ReadWriteMany" => "RWX",
+            "ReadWriteOncePod" => "RWOP",
+            other => other,
+        })
+        .collect();
+    json!(short.join(","))
+}
+
+fn volume_cell(resource: &str, column: &str, obj: &Value) -> Option<Value> {
+    Some(match (resource, column) {
+        ("persistentvolumeclaims", "Access Modes") => {
+            access_modes(arr(obj, &["status", "accessModes"]))
+        }
+        ("persistentvolumes", "Access Modes") => access_modes(arr(obj, &["spec", "accessModes"])),
+        (_, "Status") if obj.pointer("/metadata/deletionTimestamp").is_some() => {
+            json!("Terminating")
+        }
+        (_, "VolumeAttributesClass") => {
+            json!(s(obj, &["spec", "volumeAttributesClassName"]).unwrap_or("<unset>"))
+        }
+        ("persistentvolumes", "Claim") => match obj.pointer("/spec/claimRef") {
+            Some(c) => json!(format!(
+                "{}/{}",
+                s(c, &["namespace"]).unwrap_or_default(),
+                s(c, &["name"]).unwrap_or_default()
+            )),
+            None => json!(""),
+        },
+        ("persistentvolumeclaims", "VolumeMode") | ("persistentvolumes", "VolumeMode") => {
+            json!(s(obj, &["spec", "volumeMode"]).unwrap_or("Filesystem"))
+        }
+        _ => return None,
+    })
+}
+
+/// A StorageClass's name, with ` (default)` for the default class.
+fn storageclass_cell(column: &str, sc: &Value) -> Option<Value> {
+    if column != "Name" {
+        return None;
+    }
+    let name = s(sc, &["metadata", "name"]).unwrap_or_default();
+    let annotations = sc.pointer("/metadata/annotations");
+    let default = [
+        "storageclass.kubernetes.io/is-default-class",
+        "storageclass.beta.kubernetes.io/is-default-class",
+    ]
+    .iter()
+    .any(|a| annotations.and_then(|m| m.get(*a)).and_then(Value::as_str) == Some("true"));
+    Some(json!(if default {
+        format!("{name} (default)")
+    } else {
+        name.to_string()
+    }))
+}
+
 /// The computed cell of `column` for `obj`, or `None` when the column's JSONPath says it all.
 pub fn cell(resource: &ResourceInfo, column: &str, obj: &Value) -> Option<Value> {
     match (resource.group, resource.name) {
@@ -503,6 +619,10 @@ pub fn cell(resource: &ResourceInfo, column: &str, obj: &Value) -> Option<Value>
             _ => None,
         },
         ("", "services") => service_cell(column, obj),
+        ("", "endpoints") => endpoints_cell(column, obj),
+        ("discovery.k8s.io", "endpointslices") => endpointslice_cell(column, obj),
+        ("", r @ ("persistentvolumeclaims" | "persistentvolumes")) => volume_cell(r, column, obj),
+        ("storage.k8s.io", "storageclasses") => storageclass_cell(column, obj),
         ("", "nodes") => node_cell(column, obj),
         ("", "configmaps") if column == "Data" => {
             let data = count(obj, &["data"]).as_u64().unwrap_or(0)

@@ -39,6 +39,10 @@ fn is_missing(v: Option<&Value>) -> bool {
     }
 }
 
+/// Fields the OpenAPI documents mark required that Kubernetes' own validation lets be empty or
+/// absent: the schema, the field. An EndpointSlice of a Service without pods has no endpoints.
+const MAY_BE_EMPTY: &[(&str, &str)] = &[("io.k8s.api.discovery.v1.EndpointSlice", "endpoints")];
+
 fn join(path: &str, name: &str) -> String {
     if path.is_empty() {
         name.to_string()
@@ -57,7 +61,8 @@ fn object(v: &Value, schema: usize, path: &str, top: bool, out: &mut Vec<String>
         }
         let child = map.get(f.name);
         let p = join(path, f.name);
-        if f.required && is_missing(child) {
+        let empty_allowed = MAY_BE_EMPTY.contains(&(SCHEMAS[schema].name, f.name));
+        if f.required && is_missing(child) && !empty_allowed {
             out.push(p);
         } else if let Some(c) = child {
             value(c, &f.ty, &p, out);
@@ -91,6 +96,17 @@ mod tests {
 
     fn schema(name: &str) -> usize {
         schema_index(name).unwrap()
+    }
+
+    #[test]
+    fn an_endpoint_slice_may_have_no_endpoints() {
+        let s = schema("io.k8s.api.discovery.v1.EndpointSlice");
+        let empty = json!({"addressType": "IPv4", "endpoints": []});
+        assert!(missing_required(&empty, s).is_empty());
+        assert_eq!(
+            missing_required(&json!({"endpoints": []}), s),
+            vec!["addressType"]
+        );
     }
 
     #[test]
