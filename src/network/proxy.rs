@@ -218,6 +218,20 @@ async fn forward(mut conn: TcpStream, target: &Target, table: &RwLock<Table>) {
             _ => continue,
         }
     }
+    // The `kubernetes` Service's endpoint is k2d itself on the node address; a k2d listening
+    // on loopback only is still reached there, from the host side of the proxy.
+    if target.namespace == "default"
+        && target.service == "kubernetes"
+        && let Some(port) = addrs.first().map(SocketAddr::port)
+        && let Ok(Ok(mut upstream)) = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
+        )
+        .await
+    {
+        let _ = tokio::io::copy_bidirectional(&mut conn, &mut upstream).await;
+        return;
+    }
     tracing::debug!(
         "service {}/{} port {:?}: no ready endpoint accepted the connection",
         target.namespace,
