@@ -11,6 +11,9 @@ import time
 
 import pytest
 
+from conftest import TEST_IMAGE
+from helpers import namespace  # noqa: F401
+
 
 def node_of(kubectl, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
@@ -57,7 +60,11 @@ def test_one_ready_node_from_the_engine(kubectl):
     assert "Container Runtime Version:  docker://" in desc, desc
 
 
-def test_cordon_taints_and_uncordon_clears(kubectl_newest):
+def pod_json(kubectl, ns, name):
+    return json.loads(kubectl("get", "pod", "-n", ns, name, "-o", "json").stdout)
+
+
+def test_cordon_taints_and_uncordon_clears(kubectl_newest, namespace):
     kubectl = kubectl_newest
     name = node_of(kubectl)["metadata"]["name"]
     try:
@@ -73,8 +80,22 @@ def test_cordon_taints_and_uncordon_clears(kubectl_newest):
         assert "node.kubernetes.io/unschedulable" in taints, node["spec"]
         row = kubectl("get", "node", name).stdout.splitlines()[1].split()
         assert row[1] == "Ready,SchedulingDisabled", row
+        kubectl("run", "waiting", "-n", namespace, f"--image={TEST_IMAGE}", "--image-pull-policy=Never",
+                "--command", "--", "sleep", "3600")
+        time.sleep(2)
+        pod = pod_json(kubectl, namespace, "waiting")
+        assert not pod["spec"].get("nodeName"), "a cordoned node takes no new pod"
+        assert pod["status"]["phase"] == "Pending"
+        sched = [c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled"][0]
+        assert sched["status"] == "False" and sched["reason"] == "Unschedulable", sched
     finally:
         kubectl("uncordon", name)
+    deadline = time.monotonic() + 60
+    while pod_json(kubectl, namespace, "waiting")["status"].get("phase") != "Running":
+        if time.monotonic() > deadline:
+            pytest.fail(f"the waiting pod did not run after uncordon: {pod_json(kubectl, namespace, 'waiting')}")
+        time.sleep(0.5)
+    assert pod_json(kubectl, namespace, "waiting")["spec"]["nodeName"] == name
     deadline = time.monotonic() + 10
     while True:
         node = json.loads(kubectl("get", "node", name, "-o", "json").stdout)

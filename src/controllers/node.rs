@@ -330,10 +330,65 @@ async fn follow_cordon(client: &Client) {
     let node_path = path("v1", "nodes", None, Some(&name), None);
     if let Ok(Some(node)) = client.get(&node_path).await {
         retaint(client, &node_path, &node).await;
+        tokio::task::block_in_place(|| bind_waiting_pods(client, &node));
     }
     while let Some(event) = watch.recv().await {
         if event.key.name == name && event.kind != crate::store::EventKind::Deleted {
             retaint(client, &node_path, &event.object).await;
+            tokio::task::block_in_place(|| bind_waiting_pods(client, &event.object));
+        }
+    }
+}
+
+/// Places the pods created while the node was cordoned on it, once it is schedulable again.
+fn bind_waiting_pods(client: &Client, node: &Value) {
+    if !schedulable(Some(node)) {
+        return;
+    }
+    let name = node_name();
+    let store = &client.ctx().store;
+    let Ok((pods, _)) = store.list("", "pods", None) else {
+        return;
+    };
+    for pod in pods {
+        let waiting = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+            && !meta::is_deleting(&pod)
+            && pod
+                .pointer(&format!(
+                    "/metadata/annotations/{}",
+                    crate::engine::labels::FOREIGN_CONTAINER_ANNOTATION.replace('/', "~1")
+                ))
+                .is_none();
+        if !waiting {
+            continue;
+        }
+        let mut bound = pod.clone();
+        bound["spec"]["nodeName"] = json!(name);
+        if let Some(conds) = bound
+            .pointer_mut("/status/conditions")
+            .and_then(Value::as_array_mut)
+        {
+            conds.retain(|c| c["type"] != "PodScheduled");
+            conds.push(
+                json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+                              "lastTransitionTime": meta::now()}),
+            );
+        }
+        let key = crate::store::ObjectKey::new(
+            "",
+            "pods",
+            meta::meta_str(&pod, "namespace").unwrap_or_default(),
+            meta::meta_str(&pod, "name").unwrap_or_default(),
+        );
+        if let Err(e) = store.update(&key, bound, meta::resource_version(&pod)) {
+            tracing::debug!(
+                "placing pod {}/{} on the node: {e}",
+                key.namespace,
+                key.name
+            );
         }
     }
 }

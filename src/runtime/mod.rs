@@ -83,7 +83,7 @@ pub fn start(client: Client, engine: Arc<Engine>, data_dir: PathBuf) {
                 ev = recv(&mut pods) => match ev {
                     Some(ev) => {
                         let pod = &*ev.object;
-                        if adopt::is_foreign(pod) {
+                        if adopt::is_foreign(pod) || unscheduled(pod) {
                             continue;
                         }
                         if let (Some(uid), Some(ns), Some(name)) = (
@@ -165,8 +165,15 @@ fn watch_pods(rt: &Arc<Runtime>, store: &Arc<Store>) -> Option<Watch> {
     Some(watch)
 }
 
+/// A pod not placed on the node (created while the node was cordoned): nothing runs it yet.
+pub fn unscheduled(pod: &Value) -> bool {
+    pod.pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+}
+
 fn kick_pod(rt: &Arc<Runtime>, pod: &Value) {
-    if adopt::is_foreign(pod) {
+    if adopt::is_foreign(pod) || unscheduled(pod) {
         return;
     }
     if let (Some(uid), Some(ns), Some(name)) = (

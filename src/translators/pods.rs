@@ -69,12 +69,28 @@ impl PodTranslator for Pods {
             return stored::create(req).await;
         }
         let node = crate::runtime::node_name();
+        // A cordoned node takes no new pods: they stay Pending, unscheduled, until it is
+        // uncordoned (see controllers::node). A node not yet published takes them.
+        let node_key = crate::store::ObjectKey::new("", "nodes", "", &node);
+        let cordoned = blocking(|| req.ctx.store.get(&node_key))
+            .ok()
+            .flatten()
+            .is_some_and(|n| !crate::controllers::node::schedulable(Some(&n)));
         objects::create::create_with(&req.ctx, &req, |pod| {
             let empty = pod
                 .pointer("/spec/nodeName")
                 .and_then(Value::as_str)
                 .is_none_or(str::is_empty);
-            if empty && let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+            if !empty {
+                return;
+            }
+            if cordoned {
+                pod["status"] = json!({"phase": "Pending", "conditions": [{
+                    "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                    "lastProbeTime": null, "lastTransitionTime": crate::api::meta::now(),
+                    "message": "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+                }]});
+            } else if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
                 spec.insert("nodeName".into(), json!(node));
             }
         })

@@ -131,7 +131,15 @@ fn graceful_pod(
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(crate::engine::labels::FOREIGN_CONTAINER_ANNOTATION))
         .is_some();
-    if !(resource.group.is_empty() && resource.name == "pods") || ctx.engine.is_none() || plain {
+    let unscheduled = obj
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty);
+    if !(resource.group.is_empty() && resource.name == "pods")
+        || ctx.engine.is_none()
+        || plain
+        || unscheduled
+    {
         return None;
     }
     Some(pod_grace_period(opts, obj)).filter(|g| *g > 0)
