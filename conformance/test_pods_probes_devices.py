@@ -70,3 +70,29 @@ def test_char_device_host_path_without_privileged(kubectl_newest, namespace):
     assert pod["status"]["phase"] == "Succeeded", out
     assert "wrote" in out and out.startswith("c"), out
     assert not pod["spec"]["containers"][0].get("securityContext", {}).get("privileged")
+
+
+def test_memory_empty_dir_goes_with_the_pod(kubectl_newest, namespace):
+    import subprocess
+    kubectl = kubectl_newest
+    apply(kubectl, namespace, "ram", {"terminationGracePeriodSeconds": 1, "containers": [{
+        "name": "c", "image": TEST_IMAGE, "imagePullPolicy": "Never",
+        "command": ["sh", "-c", "echo hi > /cache/f; grep /cache /proc/mounts; sleep 3600"],
+        "volumeMounts": [{"name": "cache", "mountPath": "/cache"}]}],
+        "volumes": [{"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}}]})
+    pod = wait_for(kubectl, namespace, "ram", lambda p: p["status"].get("phase") == "Running", "running")
+    uid = pod["metadata"]["uid"]
+
+    def volumes():
+        return subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"label=io.k2d.pod.uid={uid}"],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert len(volumes()) == 1
+    deadline = time.monotonic() + 20
+    while "tmpfs" not in kubectl("logs", "-n", namespace, "ram").stdout:
+        assert time.monotonic() < deadline, "the emptyDir is a tmpfs"
+        time.sleep(0.3)
+    kubectl("delete", "pod", "-n", namespace, "ram", "--timeout=60s")
+    deadline = time.monotonic() + 20
+    while volumes():
+        assert time.monotonic() < deadline, f"volumes left after the pod: {volumes()}"
+        time.sleep(0.3)

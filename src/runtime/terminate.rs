@@ -107,6 +107,34 @@ impl Runtime {
         Ok(())
     }
 
+    /// Removes the engine volumes made for pod `uid` alone (memory-backed emptyDirs, labelled
+    /// with the pod's uid); claims' volumes are the storage controller's, never removed here.
+    async fn remove_volumes(&self, uid: &str) {
+        let filters = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![format!("{}={uid}", labels::POD_UID)],
+        )]);
+        let docker = self.engine.docker();
+        let listed = docker
+            .list_volumes(Some(bollard::query_parameters::ListVolumesOptions {
+                filters: Some(filters),
+            }))
+            .await;
+        let volumes = match listed {
+            Ok(v) => v.volumes.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!("listing the volumes of pod {uid}: {e}");
+                return;
+            }
+        };
+        for v in volumes {
+            let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
+            if let Err(e) = docker.remove_volume(&v.name, Some(opts)).await {
+                tracing::warn!("removing volume {} of pod {uid}: {e}", v.name);
+            }
+        }
+    }
+
     /// Removes every container of pod `uid` and its volume directory.
     pub async fn remove_all(&self, uid: &str) -> Result<(), String> {
         let list = containers::list(&self.engine, Some(uid))
@@ -127,6 +155,7 @@ impl Runtime {
                 .await
                 .map_err(|e| format!("removing container {id}: {e}"))?;
         }
+        self.remove_volumes(uid).await;
         let dir = self.data_dir.join("pods").join(uid);
         if dir.exists()
             && let Err(e) = std::fs::remove_dir_all(&dir)
