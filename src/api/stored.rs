@@ -1,12 +1,42 @@
 //! The generated default of every translator method: stored-object semantics (see [`objects`]).
-//! Writes to a resource that no translator handles carry a warning that k2d stores the object
-//! but does not act on it, so a person sees what was not done.
+//! Writes to a resource that nothing in k2d acts on carry a warning that k2d stores the object
+//! but does not act on it, so a person sees what was not done. [`ACTED_ON`] lists the resources
+//! whose stored objects k2d's controllers, runtime, proxy or authorizer use.
 
 use super::objects::{self, scale};
 use super::status::Status;
 use super::{ApiRequest, ApiResult};
 
+/// (group, resource) of the kinds k2d acts on with plain stored-object semantics for their
+/// writes: mounted or read into pods (ConfigMaps, Secrets), served by the proxy and DNS
+/// (Services, Endpoints), rolled out (Deployments, ReplicaSets), provisioned (StorageClasses,
+/// claims), authorizing (RBAC), issuing tokens (ServiceAccounts), describing the host (Nodes).
+pub const ACTED_ON: &[(&str, &str)] = &[
+    ("", "configmaps"),
+    ("", "secrets"),
+    ("", "services"),
+    ("", "endpoints"),
+    ("", "serviceaccounts"),
+    ("", "nodes"),
+    ("", "persistentvolumeclaims"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("storage.k8s.io", "storageclasses"),
+    ("rbac.authorization.k8s.io", "roles"),
+    ("rbac.authorization.k8s.io", "rolebindings"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+];
+
+/// `true` when k2d acts on objects of this resource.
+pub fn acted_on(resource: &crate::api::model::ResourceInfo) -> bool {
+    ACTED_ON.contains(&(resource.group, resource.name))
+}
+
 fn warn(req: &ApiRequest, result: ApiResult) -> ApiResult {
+    if acted_on(req.resource) {
+        return result;
+    }
     result.map(|r| r.warn(objects::stored_only_warning(req.resource)))
 }
 

@@ -2,19 +2,15 @@
 //! trait that mean something more than stored-object semantics. Every other resource keeps the
 //! generated defaults.
 
-pub mod controlled;
-pub mod deployments;
 pub mod namespaces;
 pub mod persistentvolumeclaims;
 pub mod persistentvolumes;
 pub mod pods;
-pub mod replicasets;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
 pub mod selfsubjectrulesreviews;
 pub mod serviceaccounts;
 pub mod services;
-pub mod storageclasses;
 
 use crate::generated::Translators;
 
@@ -25,8 +21,6 @@ pub fn all() -> Translators {
     t.core_v1.services = Box::new(services::Services);
     t.core_v1.persistentvolumeclaims = Box::new(persistentvolumeclaims::PersistentVolumeClaims);
     t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
-    t.apps_v1.deployments = Box::new(deployments::Deployments);
-    t.apps_v1.replicasets = Box::new(replicasets::ReplicaSets);
     t.core_v1.pods = Box::new(pods::Pods);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
