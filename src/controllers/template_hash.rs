@@ -11,7 +11,7 @@ const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// FNV-1a, 32 bits. Hand-written: the algorithm is four lines and the `fnv` crate offers only
 /// the 64-bit variant.
-fn fnv1a_32(bytes: &[u8], mut hash: u32) -> u32 {
+pub fn fnv1a_32(bytes: &[u8], mut hash: u32) -> u32 {
     for b in bytes {
         hash ^= u32::from(*b);
         hash = hash.wrapping_mul(0x0100_0193);
@@ -19,7 +19,8 @@ fn fnv1a_32(bytes: &[u8], mut hash: u32) -> u32 {
     hash
 }
 
-const FNV_OFFSET: u32 = 0x811c_9dc5;
+/// FNV-1a's initial hash value.
+pub const FNV_OFFSET: u32 = 0x811c_9dc5;
 
 /// The hash of a pod template with the Deployment's collision count.
 pub fn template_hash(template: &Value, collision_count: Option<u32>) -> String {

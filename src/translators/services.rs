@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use crate::api::objects::{self, blocking};
 use crate::api::validation::{FieldError, invalid_status};
 use crate::api::{ApiRequest, ApiResult, body};
+use crate::controllers::template_hash::{FNV_OFFSET, fnv1a_32};
 use crate::generated::core_v1::ServiceTranslator;
 
 use crate::network::{SERVICE_NETWORK, in_service_network as in_network};
@@ -58,9 +59,7 @@ fn taken(services: &[Value]) -> Taken {
 fn free_ip(taken: &HashSet<String>, seed: &str) -> Option<Ipv4Addr> {
     let (base, bits) = SERVICE_NETWORK;
     let size = 1u32 << (32 - bits);
-    let start = seed
-        .bytes()
-        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let start = fnv1a_32(seed.as_bytes(), FNV_OFFSET);
     (0..size).find_map(|i| {
         let offset = (start.wrapping_add(i)) % size;
         if offset < 10 || offset == size - 1 {
@@ -73,9 +72,7 @@ fn free_ip(taken: &HashSet<String>, seed: &str) -> Option<Ipv4Addr> {
 
 fn free_port(taken: &HashSet<u16>, seed: &str) -> Option<u16> {
     let span = (NODE_PORTS.end() - NODE_PORTS.start() + 1) as u32;
-    let start = seed
-        .bytes()
-        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let start = fnv1a_32(seed.as_bytes(), FNV_OFFSET);
     (0..span).find_map(|i| {
         let port = NODE_PORTS.start() + ((start.wrapping_add(i)) % span) as u16;
         (!taken.contains(&port)).then_some(port)
