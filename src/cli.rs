@@ -126,6 +126,7 @@ fn print_kubeconfig(data_dir: PathBuf, server: Option<String>) -> Result<()> {
 
 /// Runs the command line.
 pub fn main() -> ExitCode {
+    crate::memory::configure();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),

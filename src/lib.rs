@@ -21,6 +21,7 @@ pub mod client;
 pub mod controllers;
 pub mod engine;
 pub mod generated;
+pub mod memory;
 pub mod network;
 pub mod runtime;
 pub mod security;

@@ -57,6 +57,7 @@ impl State {
         cert_user: Option<&User>,
     ) -> http::Response<crate::api::reply::Body> {
         let started = Instant::now();
+        crate::memory::activity();
         let method = req.method().clone();
         let uri = req.uri().clone();
         let agent = req
@@ -142,6 +143,7 @@ fn open_store(
         store: Arc::new(store),
         engine,
         tokens: Arc::new(tokens),
+        gc: Default::default(),
     };
     tokio::task::block_in_place(|| -> Result<()> {
         namespaces::ensure_defaults(&ctx)
@@ -190,6 +192,8 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         ctx,
     });
     crate::runtime::set_foreign_namespace(&opts.foreign_namespace);
+    tokio::spawn(crate::memory::trim_when_quiet());
+    crate::memory::activity();
     crate::controllers::start(
         router.clone(),
         crate::controllers::ControllerOptions {

@@ -92,6 +92,7 @@ impl Hub {
     /// committed write) and hands it to every interested watcher. A watcher
     /// whose queue is full is dropped; this never waits.
     pub(crate) fn publish(&self, event: Event) {
+        crate::memory::activity();
         let size = event.memory_size();
         let mut state = self.lock();
         debug_assert!(event.revision > state.current);

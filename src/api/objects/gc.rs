@@ -1,10 +1,18 @@
 //! Garbage collection by owner references: dependents of a deleted owner are deleted
 //! (Background, Foreground) or released (Orphan), as Kubernetes' garbage collector does; and a
 //! sweep at start-up that finishes what a crash interrupted.
+//!
+//! The work that follows a write (collecting dependents, releasing owners that wait for them,
+//! deleting objects created for owners that are gone) is done by one [`Collector`] task, in
+//! batches that share one read of the store: a burst of writes (a ReplicaSet creating a
+//! hundred pods, a namespace deletion) costs a few scans instead of one per write, and the
+//! memory of one scan at a time.
 
 use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 use super::delete::{FOREGROUND_FINALIZER, delete_object};
 use super::options::DeleteOptions;
@@ -71,25 +79,88 @@ pub fn orphan(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
     Ok(())
 }
 
-/// Deletes the dependents of `uid` whose owners are all gone, then, if the owner waits for them
-/// (Foreground), releases it. Runs after the response, so it takes its own handle on the store.
-pub fn collect_in_background(ctx: &ApiContext, uid: String) {
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
-        if let Err(e) = collect(&ctx, &uid) {
-            tracing::warn!("garbage collection of the dependents of {uid} failed: {e}");
+/// Work for the collector, queued by writes.
+enum Job {
+    /// The owner `uid` was deleted (or marked for foreground deletion): collect its dependents.
+    Collect(String),
+    /// An object naming these owners is gone: owners waiting for their dependents may be done.
+    Release(Vec<String>),
+    /// An object was created naming these owners: if none exists, it is garbage.
+    CheckOwners(&'static ResourceInfo, Value, Vec<String>),
+}
+
+/// The garbage collector's task, started on its first job. Cloning is cheap.
+#[derive(Clone, Default)]
+pub struct Collector {
+    queue: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+}
+
+impl Collector {
+    fn send(&self, ctx: &ApiContext, job: Job) {
+        let tx = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(run(ctx.clone(), rx));
+            tx
+        });
+        // The receiver lives as long as the process; a send fails only at shutdown.
+        let _ = tx.send(job);
+    }
+}
+
+/// Takes every job queued so far, reads the store once, and does them against that read.
+/// Work that a job's own writes cause is queued again by those writes, so a read that is a
+/// moment old only delays it to the next batch.
+async fn run(ctx: ApiContext, mut rx: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while let Ok(job) = rx.try_recv() {
+            jobs.push(job);
         }
-    });
+        let all = match all_objects(&ctx) {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!("garbage collection could not read the store: {e}");
+                continue;
+            }
+        };
+        for job in jobs {
+            let result = match &job {
+                Job::Collect(uid) => collect_from(&ctx, &all, uid),
+                Job::Release(owners) => owners
+                    .iter()
+                    .try_for_each(|uid| release_foreground_owner(&ctx, &all, uid)),
+                Job::CheckOwners(resource, obj, owners) => {
+                    delete_if_owners_gone(&ctx, &all, resource, obj, owners)
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!("garbage collection failed: {e}");
+            }
+        }
+    }
+}
+
+/// Deletes the dependents of `uid` whose owners are all gone, then, if the owner waits for them
+/// (Foreground), releases it. Runs after the response, in the collector's task.
+pub fn collect_in_background(ctx: &ApiContext, uid: String) {
+    ctx.gc.send(ctx, Job::Collect(uid));
 }
 
 fn collect(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
-    let all = all_objects(ctx)?;
+    collect_from(ctx, &all_objects(ctx)?, uid)
+}
+
+fn collect_from(
+    ctx: &ApiContext,
+    all: &[(&'static ResourceInfo, Value)],
+    uid: &str,
+) -> Result<(), Status> {
     let present: HashSet<&str> = all
         .iter()
         .filter_map(|(_, o)| meta::meta_str(o, "uid"))
         .collect();
     let background = DeleteOptions::background();
-    for (r, obj) in &all {
+    for (r, obj) in all {
         let owners = owner_uids(obj);
         if !owners.contains(&uid) {
             continue;
@@ -104,7 +175,7 @@ fn collect(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
             }
         }
     }
-    release_foreground_owner(ctx, &all, uid)
+    release_foreground_owner(ctx, all, uid)
 }
 
 /// When a dependent is gone, its owners waiting for their dependents (Foreground) may be done.
@@ -113,20 +184,9 @@ pub fn release_owners_in_background(ctx: &ApiContext, deleted: &Value) {
         .into_iter()
         .map(str::to_string)
         .collect();
-    if owners.is_empty() {
-        return;
+    if !owners.is_empty() {
+        ctx.gc.send(ctx, Job::Release(owners));
     }
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
-        let result = all_objects(&ctx).and_then(|all| {
-            owners
-                .iter()
-                .try_for_each(|uid| release_foreground_owner(&ctx, &all, uid))
-        });
-        if let Err(e) = result {
-            tracing::warn!("releasing owners waiting for their dependents failed: {e}");
-        }
-    });
 }
 
 /// Removes the `foregroundDeletion` finalizer of the owner `uid` once none of its dependents
@@ -145,7 +205,7 @@ fn release_foreground_owner(
     if !meta::finalizers(owner)
         .iter()
         .any(|f| f == FOREGROUND_FINALIZER)
-        || !dependents(ctx, uid)?.is_empty()
+        || all.iter().any(|(_, o)| owner_uids(o).contains(&uid))
     {
         return Ok(());
     }
@@ -177,28 +237,29 @@ fn release_foreground_owner(
 /// garbage collector decides for a dependent whose owners are all absent.
 pub fn check_owners_in_background(ctx: &ApiContext, resource: &'static ResourceInfo, obj: &Value) {
     let owners: Vec<String> = owner_uids(obj).into_iter().map(str::to_string).collect();
-    if owners.is_empty() {
-        return;
+    if !owners.is_empty() {
+        ctx.gc
+            .send(ctx, Job::CheckOwners(resource, obj.clone(), owners));
     }
-    let (ctx, obj) = (ctx.clone(), obj.clone());
-    tokio::spawn(async move {
-        let result = all_objects(&ctx).and_then(|all| {
-            let present = all.iter().any(|(_, o)| {
-                meta::meta_str(o, "uid").is_some_and(|u| owners.iter().any(|w| w == u))
-            });
-            if present {
-                return Ok(());
-            }
-            let background = DeleteOptions::background();
-            match delete_object(&ctx, resource, &obj, &background) {
-                Err(e) if e.code != 404 && e.code != 409 => Err(e),
-                _ => Ok(()),
-            }
-        });
-        if let Err(e) = result {
-            tracing::warn!("collecting an object whose owners are gone failed: {e}");
-        }
-    });
+}
+
+fn delete_if_owners_gone(
+    ctx: &ApiContext,
+    all: &[(&'static ResourceInfo, Value)],
+    resource: &'static ResourceInfo,
+    obj: &Value,
+    owners: &[String],
+) -> Result<(), Status> {
+    let present = all
+        .iter()
+        .any(|(_, o)| meta::meta_str(o, "uid").is_some_and(|u| owners.iter().any(|w| w == u)));
+    if present {
+        return Ok(());
+    }
+    match delete_object(ctx, resource, obj, &DeleteOptions::background()) {
+        Err(e) if e.code != 404 && e.code != 409 => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// At start-up: deletes objects all of whose owners are gone (a crash between an owner's

@@ -37,6 +37,8 @@ pub struct ApiContext {
     pub engine: Option<Arc<crate::engine::Engine>>,
     /// Signs and verifies service account tokens.
     pub tokens: Arc<crate::security::tokens::TokenIssuer>,
+    /// The garbage collector's task.
+    pub gc: gc::Collector,
 }
 
 /// The store key of an object of the request's resource.

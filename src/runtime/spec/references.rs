@@ -232,6 +232,7 @@ mod tests {
             store: Arc::new(crate::store::Store::open(dir).unwrap()),
             engine: None,
             tokens: Arc::new(crate::security::tokens::TokenIssuer::load_or_create(dir).unwrap()),
+            gc: Default::default(),
         };
         namespaces::ensure_defaults(&ctx).unwrap();
         let router = Arc::new(Router {
