@@ -21,6 +21,8 @@ pub const ACTED_ON: &[(&str, &str)] = &[
     ("", "persistentvolumeclaims"),
     ("apps", "deployments"),
     ("apps", "replicasets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
     ("storage.k8s.io", "storageclasses"),
     ("rbac.authorization.k8s.io", "roles"),
     ("rbac.authorization.k8s.io", "rolebindings"),
