@@ -485,3 +485,33 @@ async fn a_cronjob_runs_a_missed_time_within_its_deadline_and_prunes_history() {
     assert!(c["status"]["lastSuccessfulTime"].is_string(), "{c:#}");
     assert!(c["status"].get("active").is_none(), "{c:#}");
 }
+
+#[tokio::test]
+async fn a_cronjob_with_a_bad_schedule_or_zone_is_refused() {
+    let k2d = K2d::start("cronjob-invalid");
+    let body = cronjob("bad", "61 * * * *", json!({"timeZone": "Mars/Olympus"}));
+    let a = k2d
+        .send(
+            "POST",
+            &cronjobs_path(),
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, 422, "{}", String::from_utf8_lossy(&a.body));
+    let status = a.json();
+    let fields: Vec<_> = status["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["spec.schedule", "spec.timeZone"], "{status:#}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown time zone Mars/Olympus"),
+        "{status:#}"
+    );
+}

@@ -69,6 +69,7 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
         errors.extend(validation::required_errors(obj, schema));
     }
     errors.extend(data_size(resource, obj));
+    errors.extend(cron_schedule(resource, obj));
     if errors.is_empty() {
         return Ok(());
     }
@@ -79,6 +80,25 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
         name,
         &errors,
     ))
+}
+
+/// A CronJob's `spec.schedule` must parse and its `spec.timeZone` must name a known zone.
+fn cron_schedule(resource: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
+    use crate::controllers::cronjob::schedule::{Schedule, parse_zone};
+    if (resource.group, resource.name) != ("batch", "cronjobs") {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    if let Some(schedule) = obj.pointer("/spec/schedule").and_then(Value::as_str)
+        && let Err(bad) = Schedule::parse(schedule, None)
+    {
+        errors.push(FieldError::invalid("spec.schedule", schedule, bad.message));
+    }
+    let zone = obj.pointer("/spec/timeZone").and_then(Value::as_str);
+    if let (Some(name), Err(bad)) = (zone, parse_zone(zone)) {
+        errors.push(FieldError::invalid("spec.timeZone", name, bad.message));
+    }
+    errors
 }
 
 /// The most a ConfigMap or Secret may hold, as on a real server.

@@ -34,20 +34,31 @@ fn to_time(t: DateTime<Utc>) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A `spec.timeZone` (an IANA name; `None` or empty for UTC).
+pub fn parse_zone(zone: Option<&str>) -> Result<Tz, Unusable> {
+    match zone {
+        None | Some("") => Ok(Tz::UTC),
+        Some(name) => Tz::from_str(name).map_err(|_| Unusable {
+            reason: "UnknownTimeZone",
+            message: format!("unknown time zone {name}"),
+        }),
+    }
+}
+
 impl Schedule {
     /// Parses `schedule` for `zone` (an IANA name; `None` for UTC).
     pub fn parse(schedule: &str, zone: Option<&str>) -> Result<Schedule, Unusable> {
-        let zone = match zone {
-            None | Some("") => Tz::UTC,
-            Some(name) => Tz::from_str(name).map_err(|_| Unusable {
-                reason: "UnknownTimeZone",
-                message: format!("invalid timeZone: {name:?}"),
-            })?,
-        };
+        let zone = parse_zone(zone)?;
         let text = schedule.trim();
+        if text.contains("TZ=") {
+            return Err(Unusable {
+                reason: "UnparseableSchedule",
+                message: "cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into(),
+            });
+        }
         let unparseable = |why: String| Unusable {
             reason: "UnparseableSchedule",
-            message: format!("unparseable schedule: {schedule:?} : {why}"),
+            message: why,
         };
         let text = if text.eq_ignore_ascii_case("@midnight") {
             "@daily"
