@@ -21,7 +21,7 @@ use super::ownership;
 use super::pod_state::parse_time;
 use super::queue::Queue;
 use super::replicaset::Key;
-use super::wakeups;
+use super::wakeups::{self, key};
 use crate::api::meta;
 use crate::api::status::Status;
 use crate::client::{Client, object_path, path};
@@ -70,15 +70,6 @@ pub fn start(client: Client, events: Recorder) -> Queue<Key> {
     let queue = c.queue.clone();
     tokio::spawn(c.run());
     queue
-}
-
-fn key(obj: &Value, name: &str) -> Key {
-    (
-        meta::meta_str(obj, "namespace")
-            .unwrap_or_default()
-            .to_string(),
-        name.to_string(),
-    )
 }
 
 fn format_time(t: OffsetDateTime) -> String {

@@ -21,10 +21,10 @@ use time::OffsetDateTime;
 
 use super::events::{EventType, Recorder};
 use super::ownership;
-use super::pod_state;
+use super::pod_state::{self, phase};
 use super::queue::Queue;
 use super::replicaset::Key;
-use super::wakeups;
+use super::wakeups::{self, key};
 use crate::api::meta;
 use crate::api::status::Status;
 use crate::client::{Client, object_path, path};
@@ -72,24 +72,9 @@ pub fn start(client: Client, events: Recorder) -> Queue<Key> {
     queue
 }
 
-fn key(obj: &Value, name: &str) -> Key {
-    (
-        meta::meta_str(obj, "namespace")
-            .unwrap_or_default()
-            .to_string(),
-        name.to_string(),
-    )
-}
-
 fn spec_u64(job: &Value, field: &str) -> Option<u64> {
     job.pointer(&format!("/spec/{field}"))
         .and_then(Value::as_u64)
-}
-
-fn phase(pod: &Value) -> &str {
-    pod.pointer("/status/phase")
-        .and_then(Value::as_str)
-        .unwrap_or("")
 }
 
 fn restarts(pod: &Value) -> u64 {
