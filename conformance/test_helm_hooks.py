@@ -52,7 +52,7 @@ def test_post_install_hook_job(helm, kubectl_newest, namespace, tmp_path):
     hook_chart(bad, "exit 1")
     rel = uniq("broken")
     r = helm("install", rel, bad, "-n", namespace, "--wait", "--timeout", "90s", check=False, timeout=150)
-    assert r.returncode != 0, r.describe()
+    assert r.rc != 0, r.describe()
     assert "post-install" in r.stderr or "BackoffLimitExceeded" in r.stderr, r.describe()
     failed = [j for j in jobs(kubectl_newest, namespace) if j["metadata"]["name"] == f"{rel}-post-install"]
     assert failed and any(c["type"] == "Failed" and c["status"] == "True"
@@ -71,7 +71,7 @@ def test_helm_test_of_the_created_chart(helm, kubectl_newest, namespace, tmp_pat
     helm("install", rel, chart, "-n", namespace, "--set", f"image.repository={REPO}", "--set",
          f"image.tag={TAG}", "--set", "image.pullPolicy=Never", "--wait", "--timeout", "120s", timeout=180)
     r = helm("test", rel, "-n", namespace, "--timeout", "90s", timeout=150, check=False)
-    if r.returncode != 0:
+    if r.rc != 0:
         logs = kubectl_newest("logs", "-n", namespace, f"{rel}-test-connection", check=False)
         pytest.fail(f"helm test failed:\n{r.describe()}\ntest pod log:\n{logs.stdout}{logs.stderr}")
     assert "Succeeded" in r.stdout, r.stdout

@@ -17,7 +17,9 @@ from helpers import namespace, uniq  # noqa: F401  (fixtures)
 
 def job(name: str, command: str, **spec) -> dict:
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {**spec, "template": {"spec": {"restartPolicy": "Never", "containers": [
+            "spec": {**spec, "template": {"spec": {
+                # `sh` as PID 1 ignores SIGTERM: stopping pods should not take the default 30 s.
+                "restartPolicy": "Never", "terminationGracePeriodSeconds": 1, "containers": [
                 {"name": "main", "image": TEST_IMAGE, "imagePullPolicy": "Never",
                  "command": ["sh", "-c", command]}]}}}}
 
@@ -145,7 +147,7 @@ def test_delete_job_cascades(kubectl_newest, namespace, cascade):
     until("two running pods", 60, lambda: len([p for p in job_pods(kubectl, namespace, name)
                                                if p["status"].get("phase") == "Running"]) == 2)
     kubectl("delete", "job", name, "-n", namespace, f"--cascade={cascade}", "--timeout=60s", timeout=90)
-    assert kubectl("get", "job", name, "-n", namespace, check=False).returncode != 0
+    assert kubectl("get", "job", name, "-n", namespace, check=False).rc != 0
     if cascade == "orphan":
         time.sleep(1)
         pods = job_pods(kubectl, namespace, name)

@@ -515,3 +515,63 @@ async fn a_cronjob_with_a_bad_schedule_or_zone_is_refused() {
         "{status:#}"
     );
 }
+
+/// Patches a pod's status (the kubelet's part).
+async fn set_status(k2d: &K2d, pod: &Value, status: Value) {
+    let path = format!("/api/v1/namespaces/{NS}/pods/{}/status", name(pod));
+    merge_patch(k2d, &path, &json!({ "status": status })).await;
+}
+
+#[tokio::test]
+async fn restarts_count_toward_the_limit_and_failure_policy_rules_decide() {
+    let k2d = K2d::start("job-policies");
+    // restartPolicy OnFailure: the kubelet restarts in place; restarts past the limit fail it.
+    let mut on_failure = job("restarts", json!({"backoffLimit": 2}));
+    on_failure["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
+    create(&k2d, &jobs_path(), &on_failure).await;
+    let pod = eventually("a pod", 10, async || pods(&k2d, "restarts").await.pop()).await;
+    let restarted = |n: u64| {
+        json!({"phase": "Running", "containerStatuses": [{"name": "c", "image": "k2d-test/busybox:latest",
+            "imageID": "", "ready": false, "restartCount": n, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]})
+    };
+    set_status(&k2d, &pod, restarted(2)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let j = get(&k2d, &job_path("restarts")).await.unwrap();
+    assert!(
+        condition(&j, "Failed").is_none(),
+        "2 restarts are within the limit: {j:#}"
+    );
+    set_status(&k2d, &pod, restarted(3)).await;
+    let failed = until_condition(&k2d, "restarts", "Failed", 10).await;
+    assert_eq!(
+        condition(&failed, "Failed").unwrap()["reason"],
+        "BackoffLimitExceeded"
+    );
+    eventually("the restarting pod stopped", 10, async || {
+        pods(&k2d, "restarts").await.is_empty().then_some(())
+    })
+    .await;
+
+    // podFailurePolicy: exit code 42 fails the Job at once, exit code 7 is ignored.
+    let policy = json!({"backoffLimit": 6, "podFailurePolicy": {"rules": [
+        {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}},
+        {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [7]}},
+    ]}});
+    create(&k2d, &jobs_path(), &job("policy", policy)).await;
+    let first = eventually("a pod", 10, async || pods(&k2d, "policy").await.pop()).await;
+    finish(&k2d, &first, 7, Duration::from_secs(60)).await;
+    let second = eventually("a replacement", 10, async || {
+        running(&pods(&k2d, "policy").await).pop()
+    })
+    .await;
+    let j = get(&k2d, &job_path("policy")).await.unwrap();
+    assert!(j["status"].get("failed").is_none(), "ignored: {j:#}");
+    finish(&k2d, &second, 42, Duration::from_secs(60)).await;
+    let failed = until_condition(&k2d, "policy", "Failed", 10).await;
+    let c = condition(&failed, "Failed").unwrap();
+    assert_eq!(c["reason"], "PodFailurePolicy");
+    assert!(
+        c["message"].as_str().unwrap().contains("exit code 42"),
+        "{c:#}"
+    );
+}
