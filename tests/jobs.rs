@@ -575,3 +575,43 @@ async fn restarts_count_toward_the_limit_and_failure_policy_rules_decide() {
         "{c:#}"
     );
 }
+
+#[tokio::test]
+async fn a_started_jobs_template_and_completions_are_immutable() {
+    let k2d = K2d::start("job-immutable");
+    create(&k2d, &jobs_path(), &job("fixed", json!({"completions": 2}))).await;
+    create(
+        &k2d,
+        &jobs_path(),
+        &job("waiting", json!({"suspend": true})),
+    )
+    .await;
+    until_condition(&k2d, "waiting", "Suspended", 10).await;
+    let image = json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "k2d-test/httpd:latest"}]}}}});
+    let a = k2d
+        .send(
+            "PATCH",
+            &job_path("fixed"),
+            "application/merge-patch+json",
+            serde_json::to_vec(&json!({"spec": {"completions": 3}})).unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, 422, "{}", String::from_utf8_lossy(&a.body));
+    assert!(
+        a.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("spec.completions: Invalid value: 3: field is immutable")
+    );
+    let a = k2d
+        .send(
+            "PATCH",
+            &job_path("fixed"),
+            "application/merge-patch+json",
+            serde_json::to_vec(&image).unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, 422, "{}", String::from_utf8_lossy(&a.body));
+    // A suspended Job that never ran may still change its template.
+    merge_patch(&k2d, &job_path("waiting"), &image).await;
+}
