@@ -44,7 +44,7 @@ def test_post_install_hook_job(helm, kubectl_newest, namespace, tmp_path):
     helm("install", rel, ok, "-n", namespace, "--wait", "--timeout", "90s", timeout=150)
     # hook-succeeded: Helm deleted the Job once it completed.
     assert [j["metadata"]["name"] for j in jobs(kubectl_newest, namespace)] == []
-    status = helm("status", rel, "-n", namespace, "-o", "json").json()
+    status = json.loads(helm("status", rel, "-n", namespace, "-o", "json").stdout)
     assert status["info"]["status"] == "deployed", status["info"]
     helm("uninstall", rel, "-n", namespace, "--wait", timeout=120)
 
@@ -75,6 +75,7 @@ def test_helm_test_of_the_created_chart(helm, kubectl_newest, namespace, tmp_pat
         logs = kubectl_newest("logs", "-n", namespace, f"{rel}-test-connection", check=False)
         pytest.fail(f"helm test failed:\n{r.describe()}\ntest pod log:\n{logs.stdout}{logs.stderr}")
     assert "Succeeded" in r.stdout, r.stdout
+    assert "does not act on it" not in r.stderr, r.stderr
     pod = json.loads(kubectl_newest("get", "pod", f"{rel}-test-connection", "-n", namespace,
                                     "-o", "json").stdout)
     assert pod["status"]["phase"] == "Succeeded", pod["status"]
