@@ -3,9 +3,11 @@
 //! controllers of a real cluster act through its API server. Every controller is woken by
 //! changes (store watches, the engine's event stream); none polls while nothing happens.
 
+pub mod cronjob;
 pub mod deployment;
 pub mod endpoints;
 pub mod events;
+pub mod job;
 pub mod kubernetes_service;
 pub mod node;
 pub mod ownership;
@@ -68,7 +70,7 @@ pub fn start(router: Arc<Router>, options: ControllerOptions) {
     ));
 }
 
-/// The ReplicaSet and Deployment controllers. They need only the API, so they run with
+/// The ReplicaSet, Deployment, Job and CronJob controllers. They need only the API, so they run with
 /// `--engine none` too.
 fn start_workload_controllers(router: &Arc<Router>) {
     let client = Client::new(router.clone(), CONTROLLER_MANAGER);
@@ -109,6 +111,14 @@ fn start_workload_controllers(router: &Arc<Router>) {
     }));
     tokio::spawn(rs.run());
     tokio::spawn(dc.run());
+    job::start(
+        client.clone(),
+        Recorder::new(client.clone(), "job-controller", &host),
+    );
+    cronjob::start(
+        client.clone(),
+        Recorder::new(client.clone(), "cronjob-controller", &host),
+    );
 }
 
 /// This host's name, for the `source.host` of events.

@@ -15,7 +15,8 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
-fn phase(pod: &Value) -> &str {
+/// The pod's `status.phase` (Pending when unset).
+pub fn phase(pod: &Value) -> &str {
     pod.pointer("/status/phase")
         .and_then(Value::as_str)
         .unwrap_or("Pending")

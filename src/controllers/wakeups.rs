@@ -47,7 +47,8 @@ pub async fn follow<F, Fut>(
     }
 }
 
-fn key(obj: &Value, name: &str) -> Key {
+/// The key of the object `name` in `obj`'s namespace.
+pub fn key(obj: &Value, name: &str) -> Key {
     (
         meta::meta_str(obj, "namespace")
             .unwrap_or_default()

@@ -2,6 +2,7 @@
 //! trait that mean something more than stored-object semantics. Every other resource keeps the
 //! generated defaults.
 
+pub mod jobs;
 pub mod namespaces;
 pub mod persistentvolumeclaims;
 pub mod persistentvolumes;
@@ -22,6 +23,7 @@ pub fn all() -> Translators {
     t.core_v1.persistentvolumeclaims = Box::new(persistentvolumeclaims::PersistentVolumeClaims);
     t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
     t.core_v1.pods = Box::new(pods::Pods);
+    t.batch_v1.jobs = Box::new(jobs::Jobs);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);

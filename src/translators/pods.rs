@@ -62,39 +62,55 @@ async fn delete_pod(
     delete_object(ctx, resource, pod, opts)
 }
 
+/// What the scheduler does to a new pod on the single node: binds it (`spec.nodeName`), or
+/// leaves it Pending and unschedulable while the node is cordoned.
+fn scheduler(req: &ApiRequest) -> impl FnOnce(&mut Value) + use<> {
+    let node = crate::runtime::node_name();
+    // A cordoned node takes no new pods: they stay Pending, unscheduled, until it is
+    // uncordoned (see controllers::node). A node not yet published takes them.
+    let node_key = crate::store::ObjectKey::new("", "nodes", "", &node);
+    let cordoned = blocking(|| req.ctx.store.get(&node_key))
+        .ok()
+        .flatten()
+        .is_some_and(|n| !crate::controllers::node::schedulable(Some(&n)));
+    move |pod: &mut Value| {
+        let empty = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
+        if !empty {
+            return;
+        }
+        if cordoned {
+            pod["status"] = json!({"phase": "Pending", "conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "lastProbeTime": null, "lastTransitionTime": crate::api::meta::now(),
+                "message": "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+            }]});
+        } else if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.insert("nodeName".into(), json!(node));
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl PodTranslator for Pods {
     async fn create(&self, req: ApiRequest) -> ApiResult {
         if req.ctx.engine.is_none() {
             return stored::create(req).await;
         }
-        let node = crate::runtime::node_name();
-        // A cordoned node takes no new pods: they stay Pending, unscheduled, until it is
-        // uncordoned (see controllers::node). A node not yet published takes them.
-        let node_key = crate::store::ObjectKey::new("", "nodes", "", &node);
-        let cordoned = blocking(|| req.ctx.store.get(&node_key))
-            .ok()
-            .flatten()
-            .is_some_and(|n| !crate::controllers::node::schedulable(Some(&n)));
-        objects::create::create_with(&req.ctx, &req, |pod| {
-            let empty = pod
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty);
-            if !empty {
-                return;
-            }
-            if cordoned {
-                pod["status"] = json!({"phase": "Pending", "conditions": [{
-                    "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                    "lastProbeTime": null, "lastTransitionTime": crate::api::meta::now(),
-                    "message": "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
-                }]});
-            } else if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
-                spec.insert("nodeName".into(), json!(node));
-            }
-        })
-        .await
+        let schedule = scheduler(&req);
+        objects::create::create_with(&req.ctx, &req, schedule).await
+    }
+
+    /// A pod that server-side apply creates (Helm 4 creates its test pods so) is scheduled as
+    /// a POSTed one is.
+    async fn patch(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::patch(req).await;
+        }
+        let schedule = scheduler(&req);
+        objects::update::patch_with(&req.ctx, &req, schedule).await
     }
 
     async fn delete(&self, req: ApiRequest) -> ApiResult {

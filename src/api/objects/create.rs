@@ -43,11 +43,22 @@ pub async fn create_with(
 /// Server-side apply of an object that does not exist yet: created from the applied
 /// configuration, owned by the applying manager.
 pub async fn apply_create(ctx: &ApiContext, req: &ApiRequest, manager: &str) -> ApiResult {
+    apply_create_with(ctx, req, manager, |_| {}).await
+}
+
+/// [`apply_create`], letting a translator complete the new object as [`create_with`] does.
+pub async fn apply_create_with(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    manager: &str,
+    complete: impl FnOnce(&mut Value),
+) -> ApiResult {
     let mut obj = changes::apply(req, None, manager, req.query.flag("force"))?;
     body::check_object(req, &mut obj)?;
     let warnings = validate::patched(req, crate::api::patch::PatchType::Apply, &obj)?;
     store_new(ctx, req, obj, warnings, |obj| {
         convert::normalize(req.resource, obj);
+        complete(obj);
         default_new(req, obj)
     })
     .await

@@ -107,6 +107,16 @@ pub async fn update(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
 /// PATCH: JSON patch, merge patch, strategic merge patch, or server-side apply (which creates
 /// a missing object).
 pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    patch_with(ctx, req, |_| {}).await
+}
+
+/// [`patch`], letting a translator complete an object that server-side apply creates (as
+/// [`super::create::create_with`] does for a POST).
+pub async fn patch_with(
+    ctx: &ApiContext,
+    req: &ApiRequest,
+    complete_new: impl FnOnce(&mut Value),
+) -> ApiResult {
     let name = req.name.as_deref().unwrap_or_default();
     let patch_type = changes::patch_type(&body::content_type(req))?;
     let manager = options::field_manager(req)?;
@@ -135,11 +145,17 @@ pub async fn patch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
         ));
     }
     let schema = req.resource.schema;
+    let mut complete_new = Some(complete_new);
     for _ in 0..PATCH_ATTEMPTS {
         let old = super::read(ctx, req)?;
         let (mut new, warnings) = match (&old, patch_type) {
             (None, PatchType::Apply) => {
-                return super::create::apply_create(ctx, req, &manager).await;
+                return match complete_new.take() {
+                    Some(complete) => {
+                        super::create::apply_create_with(ctx, req, &manager, complete).await
+                    }
+                    None => super::create::apply_create(ctx, req, &manager).await,
+                };
             }
             (None, _) => {
                 return Err(Status::not_found(

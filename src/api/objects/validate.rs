@@ -69,6 +69,7 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
         errors.extend(validation::required_errors(obj, schema));
     }
     errors.extend(data_size(resource, obj));
+    errors.extend(cron_schedule(resource, obj));
     if errors.is_empty() {
         return Ok(());
     }
@@ -79,6 +80,63 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
         name,
         &errors,
     ))
+}
+
+/// A CronJob's `spec.schedule` must parse and its `spec.timeZone` must name a known zone.
+fn cron_schedule(resource: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
+    use crate::controllers::cronjob::schedule::{Schedule, parse_zone};
+    if (resource.group, resource.name) != ("batch", "cronjobs") {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    if let Some(schedule) = obj.pointer("/spec/schedule").and_then(Value::as_str)
+        && let Err(bad) = Schedule::parse(schedule, None)
+    {
+        errors.push(FieldError::invalid("spec.schedule", schedule, bad.message));
+    }
+    let zone = obj.pointer("/spec/timeZone").and_then(Value::as_str);
+    if let (Some(name), Err(bad)) = (zone, parse_zone(zone)) {
+        errors.push(FieldError::invalid("spec.timeZone", name, bad.message));
+    }
+    errors
+}
+
+/// What a Job's update may not change, as the real server checks it: completions (except
+/// an Indexed Job scaled elastically, completions following parallelism), completionMode,
+/// podFailurePolicy, backoffLimitPerIndex, and the pod template once the Job has started.
+fn job_spec_changes(old: &Value, new: &Value) -> Vec<FieldError> {
+    let at = |v: &Value, f: &str| v.pointer(&format!("/spec/{f}")).cloned();
+    let elastic = |v: &Value| {
+        at(v, "completionMode") == Some(Value::from("Indexed"))
+            && at(v, "completions") == at(v, "parallelism")
+    };
+    let mut errors = Vec::new();
+    for field in [
+        "completions",
+        "completionMode",
+        "podFailurePolicy",
+        "backoffLimitPerIndex",
+    ] {
+        let (a, b) = (at(old, field), at(new, field));
+        if a == b || (field == "completions" && elastic(old) && elastic(new)) {
+            continue;
+        }
+        errors.push(FieldError::invalid(
+            format!("spec.{field}"),
+            b.unwrap_or(Value::Null),
+            "field is immutable",
+        ));
+    }
+    let never_started =
+        at(old, "suspend") == Some(Value::Bool(true)) && old.pointer("/status/startTime").is_none();
+    if !never_started && at(old, "template") != at(new, "template") {
+        errors.push(FieldError::invalid(
+            "spec.template",
+            at(new, "template").unwrap_or(Value::Null),
+            "field is immutable",
+        ));
+    }
+    errors
 }
 
 /// The most a ConfigMap or Secret may hold, as on a real server.
@@ -138,6 +196,9 @@ pub fn immutable(resource: &ResourceInfo, old: &Value, new: &Value) -> Result<()
             }
         }
         _ => {}
+    }
+    if (resource.group, resource.name) == ("batch", "jobs") {
+        errors.extend(job_spec_changes(old, new));
     }
     if errors.is_empty() {
         return Ok(());
