@@ -26,4 +26,5 @@ pub mod runtime;
 pub mod security;
 pub mod server;
 pub mod store;
+pub mod streaming;
 pub mod translators;
