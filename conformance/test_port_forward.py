@@ -92,8 +92,8 @@ def test_port_forward_sequential_concurrent_and_two_ports(kubectl, web, tmp_path
         assert get(p2) == b"page-b\n"
         assert bg.running(), bg.describe()
     finally:
-        bg.stop()
-    assert "error" not in bg.output().lower(), bg.describe()
+        _, output = bg.stop()
+    assert "error" not in output.lower(), output
 
 
 def test_port_forward_to_service_and_deployment(kubectl, web, tmp_path):
@@ -109,7 +109,8 @@ def test_port_forward_to_service_and_deployment(kubectl, web, tmp_path):
 
 def test_port_forward_over_raw_spdy_and_a_closed_port(kubectl_newest, web, tmp_path):
     """With WebSockets turned off kubectl sends POST + Upgrade: SPDY/3.1; a port nothing
-    listens on gets an error on the connection's error stream, and the forward goes on."""
+    listens on gets k2d's message on the connection's error stream (which kubectl prints;
+    current kubectl then ends the whole port-forward, as against a cluster)."""
     kubectl = kubectl_newest
     ns, pod = web
     good, bad = free_port(), free_port()
@@ -120,7 +121,6 @@ def test_port_forward_over_raw_spdy_and_a_closed_port(kubectl_newest, web, tmp_p
         with pytest.raises(OSError):
             get(bad)
         assert bg.wait_for(r"failed to connect to .*:9", timeout=10), bg.describe()
-        assert get(good) == b"page-a\n"
     finally:
         bg.stop()
 

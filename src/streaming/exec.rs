@@ -233,10 +233,8 @@ async fn write_stdin(
     let mut open = enabled;
     while let Some(i) = input.recv().await {
         match i {
-            Input::Stdin(b) if open => {
-                if stdin.write_all(&b).await.is_err() {
-                    open = false;
-                }
+            Input::Stdin(b) if open && stdin.write_all(&b).await.is_err() => {
+                open = false;
             }
             Input::StdinEnd if open => {
                 let _ = stdin.shutdown().await;
