@@ -18,10 +18,11 @@ from conftest import free_port
 from helpers import Background, kubectl_cmd, kubectl_env
 from streaming_common import busybox, module_namespace, wait_running
 
-# Two httpds serving different pages; nothing is published on the host.
+# httpds serving different pages; nothing is published on the host, and 8082 listens on the
+# pod's loopback only (reachable from inside the pod's network namespace alone).
 WEB_SCRIPT = ("mkdir -p /www/a /www/b && echo page-a > /www/a/index.html && "
               "echo page-b > /www/b/index.html && head -c 1048576 /dev/zero > /www/a/big && "
-              "httpd -p 8080 -h /www/a && httpd -p 8081 -h /www/b && "
+              "httpd -p 8080 -h /www/a && httpd -p 8081 -h /www/b && httpd -p 127.0.0.1:8082 -h /www/b && "
               "trap 'exit 0' TERM; while true; do sleep 0.2; done")
 
 
@@ -113,11 +114,12 @@ def test_port_forward_over_raw_spdy_and_a_closed_port(kubectl_newest, web, tmp_p
     current kubectl then ends the whole port-forward, as against a cluster)."""
     kubectl = kubectl_newest
     ns, pod = web
-    good, bad = free_port(), free_port()
+    good, bad, lo = free_port(), free_port(), free_port()
     env = kubectl_env(kubectl, KUBECTL_PORT_FORWARD_WEBSOCKETS="false")
-    bg = forward(kubectl, tmp_path, ns, f"pod/{pod}", f"{good}:8080", f"{bad}:9", env=env)
+    bg = forward(kubectl, tmp_path, ns, f"pod/{pod}", f"{good}:8080", f"{bad}:9", f"{lo}:8082", env=env)
     try:
         assert wait_get(good) == b"page-a\n"
+        assert get(lo) == b"page-b\n", "a port on the pod's loopback"
         with pytest.raises(OSError):
             get(bad)
         assert bg.wait_for(r"failed to connect to .*:9", timeout=10), bg.describe()

@@ -6,6 +6,7 @@
 
 pub mod channels;
 pub mod exec;
+pub mod netns;
 pub mod portforward;
 pub mod spdy;
 pub mod spdy_channels;

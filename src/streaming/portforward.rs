@@ -1,8 +1,10 @@
 //! `pods/portforward`: SPDY/3.1, raw or tunnelled in a WebSocket. For every connection the
 //! client forwards it opens two streams with the same `requestID` and `port`: `data` carries
 //! the bytes, `error` carries a message if the pod's port cannot be reached. k2d connects to
-//! the port at the pod's address on its engine network (or on the host for `hostNetwork`
-//! pods), so the port need not be published.
+//! `127.0.0.1:<port>` inside the pod's network namespace, as a kubelet does, so the port need
+//! not be published nor reachable from the host; where k2d cannot enter the namespace it
+//! connects to the pod's address on its engine network (and to the host's loopback for
+//! `hostNetwork` pods).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,6 +18,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::netns::{self, NetNs};
 use super::spdy::{self, Stream};
 use super::{Transport, websocket};
 use crate::api::objects::read_existing;
@@ -30,7 +33,37 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read from the pod's port per data frame.
 const CHUNK: usize = 32 * 1024;
 
-/// The address port-forward connects to: the host for `hostNetwork` pods, else `status.podIP`.
+/// Where the forwarded connections go.
+#[derive(Clone)]
+enum Destination {
+    /// The loopback of the pod's network namespace.
+    Namespace(NetNs),
+    /// An address k2d reaches directly.
+    Address(IpAddr),
+}
+
+impl Destination {
+    async fn connect(&self, port: u16) -> Result<TcpStream, String> {
+        let connected = match self {
+            Destination::Namespace(ns) => ns.connect(port, CONNECT_TIMEOUT).await,
+            Destination::Address(ip) => {
+                match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((*ip, port))).await {
+                    Ok(r) => r,
+                    Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+                }
+            }
+        };
+        connected.map_err(|e| match self {
+            Destination::Namespace(_) => {
+                format!("failed to connect to 127.0.0.1:{port} in the pod's network namespace: {e}")
+            }
+            Destination::Address(ip) => format!("failed to connect to {ip}:{port}: {e}"),
+        })
+    }
+}
+
+/// The address port-forward connects to without entering the pod's namespace: the host for
+/// `hostNetwork` pods, else `status.podIP`.
 fn target(pod: &Value, pod_name: &str) -> Result<IpAddr, Status> {
     let phase = pod
         .pointer("/status/phase")
@@ -59,6 +92,13 @@ pub async fn serve(mut req: ApiRequest) -> ApiResult {
     let pod = read_existing(&req.ctx, &req)?;
     let pod_name = req.name.clone().unwrap_or_default();
     let ip = target(&pod, &pod_name)?;
+    let ns = match &req.ctx.engine {
+        Some(engine) if !crate::runtime::sandbox::host_network(&pod) => {
+            netns::of_pod(engine, &pod).await
+        }
+        _ => None,
+    };
+    let destination = ns.map_or(Destination::Address(ip), Destination::Namespace);
     let transport = super::negotiate(&req.headers, WS_PROTOCOLS, SPDY_PROTOCOLS)?;
     let upgrade = super::take_upgrade(&mut req)?;
     let reply = super::switching(&transport);
@@ -76,14 +116,14 @@ pub async fn serve(mut req: ApiRequest) -> ApiResult {
             }
             Transport::Spdy(_) => spdy::serve(io),
         };
-        forward(accepted, pod_name, ip).await;
+        forward(accepted, pod_name, destination).await;
     });
     Ok(reply)
 }
 
 /// Pairs the streams of each forwarded connection and connects them to the pod. Returns when
 /// the client's connection ends; the forwarded connections end with it.
-pub async fn forward(mut accepted: mpsc::Receiver<Stream>, pod_name: String, ip: IpAddr) {
+async fn forward(mut accepted: mpsc::Receiver<Stream>, pod_name: String, to: Destination) {
     let mut pending: HashMap<String, (Option<Stream>, Option<Stream>)> = HashMap::new();
     let mut connections = JoinSet::new();
     while let Some(stream) = accepted.recv().await {
@@ -101,12 +141,12 @@ pub async fn forward(mut accepted: mpsc::Receiver<Stream>, pod_name: String, ip:
         }
         let ready = matches!(pending.get(&id), Some((Some(_), Some(_))));
         if ready && let Some((Some(error), Some(data))) = pending.remove(&id) {
-            connections.spawn(connect(error, data, pod_name.clone(), ip));
+            connections.spawn(connect(error, data, pod_name.clone(), to.clone()));
         }
     }
 }
 
-async fn connect(error: Stream, mut data: Stream, pod_name: String, ip: IpAddr) {
+async fn connect(error: Stream, mut data: Stream, pod_name: String, to: Destination) {
     let port = data.header("port").unwrap_or("").to_string();
     let Some(port_n) = port.parse::<u16>().ok().filter(|p| *p > 0) else {
         let m = format!("invalid port {port:?}: must be a number between 1 and 65535");
@@ -114,10 +154,14 @@ async fn connect(error: Stream, mut data: Stream, pod_name: String, ip: IpAddr) 
         data.out.finish().await;
         return;
     };
-    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((ip, port_n))).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => return refuse(error, data, &pod_name, ip, port_n, &e.to_string()).await,
-        Err(_) => return refuse(error, data, &pod_name, ip, port_n, "timed out").await,
+    let tcp = match to.connect(port_n).await {
+        Ok(tcp) => tcp,
+        Err(why) => {
+            let m = format!("error forwarding port {port_n} to pod {pod_name}: {why}");
+            error.out.send_and_finish(Bytes::from(m)).await;
+            data.out.finish().await;
+            return;
+        }
     };
     let _ = tcp.set_nodelay(true);
     let (mut rd, mut wr) = tcp.into_split();
@@ -146,12 +190,4 @@ async fn connect(error: Stream, mut data: Stream, pod_name: String, ip: IpAddr) 
     };
     tokio::join!(upstream, downstream);
     error.out.finish().await;
-}
-
-async fn refuse(error: Stream, data: Stream, pod_name: &str, ip: IpAddr, port: u16, why: &str) {
-    let m = format!(
-        "error forwarding port {port} to pod {pod_name}: failed to connect to {ip}:{port}: {why}"
-    );
-    error.out.send_and_finish(Bytes::from(m)).await;
-    data.out.finish().await;
 }
