@@ -13,6 +13,7 @@ import pytest
 
 from conftest import TEST_IMAGE, K2DServer
 from helpers import Api, uniq
+from pods_common import docker, engine_containers
 
 
 def module_namespace(k2d: K2DServer):
@@ -21,6 +22,19 @@ def module_namespace(k2d: K2DServer):
     name = uniq("stream")
     api.create_namespace(name)
     return api, name
+
+
+def delete_namespace(api: Api, ns: str):
+    """Deletes a namespace of this module and waits for the runtime to remove its pods'
+    containers (removing them itself if a failed test left them behind)."""
+    api.delete(f"/api/v1/namespaces/{ns}")
+    label = f"io.k2d.pod.namespace={ns}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and engine_containers(label):
+        time.sleep(0.3)
+    leftovers = engine_containers(label)
+    if leftovers:
+        docker("rm", "-f", *leftovers, check=False)
 
 
 def create_pod(api: Api, ns: str, name: str, containers: list[dict], *, restart: str = "Always",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming_common import SLEEPER, busybox, create_pod, module_namespace
+from streaming_common import SLEEPER, busybox, create_pod, delete_namespace, module_namespace
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def cp_pod(k2d):
     api, ns = module_namespace(k2d)
     create_pod(api, ns, "files", [busybox("files", SLEEPER)])
     yield ns, "files"
-    api.delete(f"/api/v1/namespaces/{ns}")
+    delete_namespace(api, ns)
 
 
 def make_tree(root: Path):

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import run
 from helpers import Background, kubectl_cmd, kubectl_env
-from streaming_common import SLEEPER, busybox, create_pod, module_namespace, raw_request
+from streaming_common import SLEEPER, busybox, create_pod, delete_namespace, module_namespace, raw_request
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def shell(k2d):
     api, ns = module_namespace(k2d)
     create_pod(api, ns, "bb", [busybox("bb", SLEEPER)])
     yield ns, "bb"
-    api.delete(f"/api/v1/namespaces/{ns}")
+    delete_namespace(api, ns)
 
 
 def test_exec_splits_streams_and_returns_the_exit_code(kubectl, shell):
@@ -94,7 +94,7 @@ def test_attach_to_a_running_container(kubectl, k2d, tmp_path):
         finally:
             bg.stop()
     finally:
-        api.delete(f"/api/v1/namespaces/{ns}")
+        delete_namespace(api, ns)
 
 
 def test_attach_with_stdin_and_terminal(kubectl_newest, k2d):
@@ -112,7 +112,7 @@ def test_attach_with_stdin_and_terminal(kubectl_newest, k2d):
         out = p.stdout.decode(errors="replace")
         assert "typed-42" in out, out + p.stderr.decode(errors="replace")
     finally:
-        api.delete(f"/api/v1/namespaces/{ns}")
+        delete_namespace(api, ns)
 
 
 def test_exec_into_a_container_that_exits_mid_stream(kubectl_newest, k2d):
@@ -128,7 +128,7 @@ def test_exec_into_a_container_that_exits_mid_stream(kubectl_newest, k2d):
         assert r.rc != 0, r.describe()
         assert took < 20, f"exec should end when its container does ({took:.1f}s)\n{r.describe()}"
     finally:
-        api.delete(f"/api/v1/namespaces/{ns}")
+        delete_namespace(api, ns)
 
 
 def test_exec_errors_before_the_upgrade(kubectl_newest, shell):

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import free_port
 from helpers import Background, kubectl_cmd, kubectl_env
-from streaming_common import busybox, module_namespace, wait_running
+from streaming_common import busybox, delete_namespace, module_namespace, wait_running
 
 # httpds serving different pages; nothing is published on the host, and 8082 listens on the
 # pod's loopback only (reachable from inside the pod's network namespace alone).
@@ -50,7 +50,7 @@ def web(k2d):
     assert pod, "the deployment made no pod"
     wait_running(api, ns, pod)
     yield ns, pod
-    api.delete(f"/api/v1/namespaces/{ns}")
+    delete_namespace(api, ns)
 
 
 def get(port: int, path: str = "/") -> bytes:
