@@ -177,3 +177,21 @@ def test_malformed_upgrades_get_clear_errors(k2d, shell):
     assert after[:4] == b"\x80\x03\x00\x07", f"expected a GOAWAY frame, got {after[:32]!r}"
     # And k2d keeps serving.
     assert k2d.request("GET", "/version").status == 200
+
+
+def test_exec_needs_create_on_pods_exec(kubectl_newest, shell):
+    """The WebSocket GET is authorized as `create` on `pods/exec`, as the real server does."""
+    from test_service_accounts import as_token
+
+    kubectl = kubectl_newest
+    ns, pod = shell
+    kubectl("create", "serviceaccount", "execer", "-n", ns)
+    kubectl("create", "role", "reader", "--verb=get,list", "--resource=pods", "-n", ns)
+    kubectl("create", "rolebinding", "execer-reads", "--role=reader", f"--serviceaccount={ns}:execer", "-n", ns)
+    token = kubectl("create", "token", "execer", "-n", ns).stdout.strip()
+    r = as_token(kubectl, token, "exec", "-n", ns, pod, "--", "echo", "hi")
+    assert r.rc != 0 and 'cannot create resource "pods/exec"' in r.stderr, r.describe()
+    kubectl("create", "role", "execer", "--verb=create", "--resource=pods/exec", "-n", ns)
+    kubectl("create", "rolebinding", "execer-execs", "--role=execer", f"--serviceaccount={ns}:execer", "-n", ns)
+    r = as_token(kubectl, token, "exec", "-n", ns, pod, "--", "echo", "hi")
+    assert r.rc == 0 and r.stdout == "hi\n", r.describe()
