@@ -90,6 +90,22 @@ def raw_request(k2d: K2DServer, head: str, then: bytes = b"", read_timeout: floa
                     if not sent_then and b"\r\n\r\n" in got:
                         s.sendall(then)
                         sent_then = True
+                    if _complete_error(got):
+                        break
             except (socket.timeout, ssl.SSLError, ConnectionResetError):
                 pass
             return got
+
+
+def _complete_error(got: bytes) -> bool:
+    """A whole non-101 answer (the connection stays open after it)."""
+    head, sep, body = got.partition(b"\r\n\r\n")
+    if not sep or head.startswith(b"HTTP/1.1 101"):
+        return False
+    lower = head.lower()
+    if b"transfer-encoding: chunked" in lower:
+        return body.endswith(b"0\r\n\r\n")
+    for line in lower.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False

@@ -195,3 +195,18 @@ def test_exec_needs_create_on_pods_exec(kubectl_newest, shell):
     kubectl("create", "rolebinding", "execer-execs", "--role=execer", f"--serviceaccount={ns}:execer", "-n", ns)
     r = as_token(kubectl, token, "exec", "-n", ns, pod, "--", "echo", "hi")
     assert r.rc == 0 and r.stdout == "hi\n", r.describe()
+
+
+def test_exec_over_websocket_v4(k2d, shell):
+    """A client that offers only `v4.channel.k8s.io` gets it echoed in the 101, its output
+    in binary frames with the channel byte, and a Success Status on channel 3."""
+    ns, pod = shell
+    path = f"/api/v1/namespaces/{ns}/pods/{pod}/exec?command=echo&command=hi&stdout=true"
+    answer = raw_request(k2d, _ws_head(k2d, path, protocol="v4.channel.k8s.io"))
+    head, _, frames = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert b"sec-websocket-protocol: v4.channel.k8s.io" in head.lower(), head
+    assert b"\x82\x04\x01hi\n" in frames, frames
+    status = frames[frames.index(b"\x03{"):]
+    assert b'"status":"Success"' in status, frames
+    assert b"\x88" in frames, "a close frame ends the stream"
