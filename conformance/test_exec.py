@@ -104,7 +104,7 @@ def test_attach_with_stdin_and_terminal(kubectl_newest, k2d):
     try:
         create_pod(api, ns, "tty", [{"name": "tty", "image": "k2d-test/busybox:latest",
                                       "imagePullPolicy": "Never", "command": ["sh"],
-                                      "stdin": True, "tty": True}])
+                                      "stdin": True, "tty": True}], restart="Never")
         cmd = shlex.join(kubectl_cmd(kubectl, "attach", "-it", "-n", ns, "tty"))
         # The shell reads what is typed in the terminal and exits; attach ends with it.
         p = subprocess.run(["script", "-qec", cmd, "/dev/null"], input=b"echo typed-$((6*7))\nexit\n",
