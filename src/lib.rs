@@ -27,4 +27,5 @@ pub mod runtime;
 pub mod security;
 pub mod server;
 pub mod store;
+pub mod streaming;
 pub mod translators;

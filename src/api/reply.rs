@@ -77,7 +77,10 @@ impl Reply {
         let mut resp = Response::new(self.body);
         *resp.status_mut() = self.status;
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, self.content_type);
+        // An upgrade answer has no body to describe.
+        if self.status != StatusCode::SWITCHING_PROTOCOLS {
+            h.insert(header::CONTENT_TYPE, self.content_type);
+        }
         h.extend(self.headers);
         for w in self.warnings {
             if let Ok(v) = HeaderValue::from_str(&warning_value(&w)) {

@@ -63,13 +63,14 @@ fn positive(query: &crate::api::request::Query, name: &str) -> Result<Option<u64
     }
 }
 
-/// Reads and checks the options of a log request against the pod.
-pub fn options(req: &ApiRequest, pod: &Value, now: i64) -> Result<LogRequest, Status> {
+/// The container a pod subresource request (log, exec, attach) names with `container=`, or the
+/// pod's only container; 400 with the API server's messages otherwise.
+pub fn container_name(req: &ApiRequest, pod: &Value) -> Result<String, Status> {
     let pod_name = req.name.as_deref().unwrap_or_default();
     let containers = names(pod, "containers");
     let inits = names(pod, "initContainers");
     let ephemeral = names(pod, "ephemeralContainers");
-    let container = match req.query.get("container").filter(|c| !c.is_empty()) {
+    match req.query.get("container").filter(|c| !c.is_empty()) {
         Some(c) => {
             if !containers
                 .iter()
@@ -81,9 +82,9 @@ pub fn options(req: &ApiRequest, pod: &Value, now: i64) -> Result<LogRequest, St
                     "container {c} is not valid for pod {pod_name}"
                 )));
             }
-            c.to_string()
+            Ok(c.to_string())
         }
-        None if containers.len() == 1 => containers[0].clone(),
+        None if containers.len() == 1 => Ok(containers[0].clone()),
         None => {
             let mut message = format!(
                 "a container name must be specified for pod {pod_name}, choose one of: [{}]",
@@ -95,9 +96,14 @@ pub fn options(req: &ApiRequest, pod: &Value, now: i64) -> Result<LogRequest, St
                     inits.join(" ")
                 ));
             }
-            return Err(Status::bad_request(message));
+            Err(Status::bad_request(message))
         }
-    };
+    }
+}
+
+/// Reads and checks the options of a log request against the pod.
+pub fn options(req: &ApiRequest, pod: &Value, now: i64) -> Result<LogRequest, Status> {
+    let container = container_name(req, pod)?;
     let since_seconds = positive(&req.query, "sinceSeconds")?;
     let since_time = match req.query.get("sinceTime").filter(|t| !t.is_empty()) {
         Some(t) => Some(
@@ -157,12 +163,14 @@ fn attempt(c: &bollard::models::ContainerSummary) -> u64 {
         .unwrap_or(0)
 }
 
-/// The engine container holding the output asked for.
-async fn container_id(
+/// The engine container of a pod's container: the newest attempt, or the one before it
+/// (`previous`).
+pub async fn container_id(
     engine: &Engine,
     pod: &Value,
     pod_name: &str,
-    want: &LogRequest,
+    container: &str,
+    previous: bool,
 ) -> Result<String, Status> {
     if let Some(id) = pod
         .pointer("/metadata/annotations")
@@ -176,7 +184,7 @@ async fn container_id(
         "label".to_string(),
         vec![
             format!("{}={uid}", labels::POD_UID),
-            format!("{}={}", labels::CONTAINER_NAME, want.container),
+            format!("{}={}", labels::CONTAINER_NAME, container),
             format!("{}={}", labels::INSTANCE, engine.instance),
         ],
     )]);
@@ -190,20 +198,18 @@ async fn container_id(
         .await
         .map_err(|e| crate::engine::status(&e))?;
     found.sort_by_key(|c| std::cmp::Reverse(attempt(c)));
-    let pick = if want.previous {
+    let pick = if previous {
         found.get(1)
     } else {
         found.first()
     };
     match pick.and_then(|c| c.id.clone()) {
         Some(id) => Ok(id),
-        None if want.previous => Err(Status::bad_request(format!(
-            "previous terminated container \"{}\" in pod \"{pod_name}\" not found",
-            want.container
+        None if previous => Err(Status::bad_request(format!(
+            "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
         ))),
         None => Err(Status::bad_request(format!(
-            "container \"{}\" in pod \"{pod_name}\" is waiting to start: ContainerCreating",
-            want.container
+            "container \"{container}\" in pod \"{pod_name}\" is waiting to start: ContainerCreating"
         ))),
     }
 }
@@ -220,7 +226,7 @@ pub async fn serve(req: &ApiRequest) -> ApiResult {
             want.container
         )));
     };
-    let id = container_id(&engine, &pod, &pod_name, &want).await?;
+    let id = container_id(&engine, &pod, &pod_name, &want.container, want.previous).await?;
     let opts = LogsOptions {
         follow: want.follow,
         stdout: true,

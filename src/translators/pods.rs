@@ -196,6 +196,27 @@ impl PodTranslator for Pods {
         }
         crate::runtime::logs::serve(&req).await
     }
+
+    async fn connect_exec(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::connect_subresource(req).await;
+        }
+        crate::streaming::exec::serve_exec(req).await
+    }
+
+    async fn connect_attach(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::connect_subresource(req).await;
+        }
+        crate::streaming::exec::serve_attach(req).await
+    }
+
+    async fn connect_portforward(&self, req: ApiRequest) -> ApiResult {
+        if req.ctx.engine.is_none() {
+            return stored::connect_subresource(req).await;
+        }
+        crate::streaming::portforward::serve(req).await
+    }
 }
 
 #[cfg(test)]
