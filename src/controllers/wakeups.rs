@@ -47,7 +47,8 @@ pub async fn follow<F, Fut>(
     }
 }
 
-fn key(obj: &Value, name: &str) -> Key {
+/// The queue key of the object named `name` in `obj`'s namespace.
+pub fn key(obj: &Value, name: &str) -> Key {
     (
         meta::meta_str(obj, "namespace")
             .unwrap_or_default()
@@ -57,7 +58,7 @@ fn key(obj: &Value, name: &str) -> Key {
 }
 
 /// Queues the objects of `resource` in `obj`'s namespace whose selector matches `obj`.
-async fn selecting(
+pub async fn selecting(
     client: &Client,
     api_version: &str,
     resource: &str,

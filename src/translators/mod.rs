@@ -3,8 +3,10 @@
 //! generated defaults.
 
 pub mod namespaces;
+pub mod nodemetrics;
 pub mod persistentvolumeclaims;
 pub mod persistentvolumes;
+pub mod podmetrics;
 pub mod pods;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
@@ -22,6 +24,8 @@ pub fn all() -> Translators {
     t.core_v1.persistentvolumeclaims = Box::new(persistentvolumeclaims::PersistentVolumeClaims);
     t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
     t.core_v1.pods = Box::new(pods::Pods);
+    t.metrics_v1beta1.pods = Box::new(podmetrics::PodMetrics);
+    t.metrics_v1beta1.nodes = Box::new(nodemetrics::NodeMetrics);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);
