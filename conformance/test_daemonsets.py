@@ -43,10 +43,12 @@ def test_one_pod_rolling_update_and_node_selector(kubectl, namespace):
                        "terminationGracePeriodSeconds": 1,
                        "containers": [{"name": "c", "image": TEST_IMAGE, "imagePullPolicy": "Never",
                                        "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]}]}}}}
+    # With no node yet a DaemonSet wants no pod and counts as rolled out: wait for the node.
+    node = wait(lambda: (items := get_json(kubectl, "nodes").get("items")) and items[0]["metadata"]["name"],
+                "the node published")
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(ds))
     out = kubectl("rollout", "status", "-n", ns, "daemonset/agent", "--timeout=90s", timeout=120).stdout
     assert 'daemon set "agent" successfully rolled out' in out, out
-    node = get_json(kubectl, "nodes")["items"][0]["metadata"]["name"]
     ps = live_pods(kubectl, ns)
     assert len(ps) == 1, ps
     assert ps[0]["spec"]["nodeName"] == node

@@ -359,7 +359,7 @@ async fn daemonset_runs_one_pod_where_it_belongs() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         names(&pods(&k2d, "app=agent").await),
-        names(&[first.clone()])
+        names(std::slice::from_ref(&first))
     );
 
     // Rolling update: the old pod is replaced by one of the new template.
