@@ -1,8 +1,8 @@
 //! ControllerRevisions: the pod-template history of StatefulSets and DaemonSets, as `apps/v1`
 //! ControllerRevision objects (what `kubectl rollout history` and `kubectl rollout undo` read).
 //! Each revision is named `<owner>-<hash>` (the template hash of [`super::template_hash`] with
-//! the owner's `collisionCount`), is controlled by its owner, carries the owner's selector
-//! labels plus `controller-revision-hash`, and holds in `data` the patch that brings the owner
+//! the owner's `collisionCount`), is controlled by its owner, carries its template's labels
+//! plus `controller-revision-hash`, and holds in `data` the patch that brings the owner
 //! back to that template: `{"spec": {"template": {..., "$patch": "replace"}}}`. A template equal
 //! to an older revision's reuses it with the next revision number, so an undo does not grow the
 //! history.
@@ -118,8 +118,10 @@ pub async fn sync(
         .and_then(Value::as_u64)
         .map(|c| c as u32);
     let hash = template_hash(&template, collisions);
-    let mut labels = owner
-        .pointer("/spec/selector/matchLabels")
+    // The template's labels, which the owner's selector matches (as kubectl's history lookup
+    // needs), however the selector is written.
+    let mut labels = template
+        .pointer("/metadata/labels")
         .cloned()
         .unwrap_or(json!({}));
     labels[REVISION_LABEL] = json!(hash);
