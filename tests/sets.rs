@@ -413,3 +413,109 @@ async fn daemonset_runs_one_pod_where_it_belongs() {
     .await;
     k2d.stop();
 }
+
+#[tokio::test]
+async fn daemonset_surge_keeps_the_old_pod_until_the_new_one_is_ready() {
+    let k2d = K2d::start("sets-surge");
+    create(
+        &k2d,
+        "/api/v1/nodes",
+        &json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-1"}}),
+    )
+    .await;
+    create(
+        &k2d,
+        &format!("/apis/apps/v1/namespaces/{NS}/daemonsets"),
+        &json!({
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "agent"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "agent"}},
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "template": {
+                    "metadata": {"labels": {"app": "agent"}},
+                    "spec": {"containers": [{"name": "c", "image": "k2d-test/busybox:1"}]},
+                },
+            },
+        }),
+    )
+    .await;
+    let old = eventually("one pod", 20, async || {
+        let p = pods(&k2d, "app=agent").await;
+        (p.len() == 1).then(|| p[0].clone())
+    })
+    .await;
+    make_ready(&k2d, &old).await;
+    merge_patch(
+        &k2d,
+        &ds_path("agent"),
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "k2d-test/busybox:2"}]}}}}),
+    )
+    .await;
+    // The new pod comes next to the old one, which stays while the new one is not ready.
+    let new = eventually("surge pod", 20, async || {
+        let p = pods(&k2d, "app=agent").await;
+        (p.len() == 2).then(|| p.into_iter().find(|p| name(p) != name(&old)).unwrap())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(pods(&k2d, "app=agent").await.len(), 2);
+    make_ready(&k2d, &new).await;
+    eventually("old pod gone", 20, async || {
+        let p = pods(&k2d, "app=agent").await;
+        (names(&p) == names(std::slice::from_ref(&new))).then_some(())
+    })
+    .await;
+    k2d.stop();
+}
+
+#[tokio::test]
+async fn on_delete_statefulset_replaces_only_deleted_pods() {
+    let k2d = K2d::start("sets-ondelete");
+    let mut sts = statefulset("kv", 2, "Parallel");
+    sts["spec"]["updateStrategy"] = json!({"type": "OnDelete"});
+    create(
+        &k2d,
+        &format!("/apis/apps/v1/namespaces/{NS}/statefulsets"),
+        &sts,
+    )
+    .await;
+    pods_are(&k2d, "kv", &["kv-0", "kv-1"]).await;
+    ready_all(&k2d, "kv").await;
+    merge_patch(
+        &k2d,
+        &sts_path("kv"),
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "k2d-test/busybox:2"}]}}}}),
+    )
+    .await;
+    let updated = eventually("new update revision", 20, async || {
+        let s = get(&k2d, &sts_path("kv")).await.unwrap();
+        (s["status"]["updateRevision"] != s["status"]["currentRevision"]).then_some(s)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let image = |p: &Value| p["spec"]["containers"][0]["image"].clone();
+    assert!(
+        pods(&k2d, "app=kv")
+            .await
+            .iter()
+            .all(|p| image(p) == "k2d-test/busybox:1"),
+        "OnDelete leaves running pods alone"
+    );
+    delete(&k2d, &format!("/api/v1/namespaces/{NS}/pods/kv-1")).await;
+    let back = eventually("kv-1 on the new template", 20, async || {
+        get(&k2d, &format!("/api/v1/namespaces/{NS}/pods/kv-1"))
+            .await
+            .filter(|p| image(p) == "k2d-test/busybox:2")
+    })
+    .await;
+    assert_eq!(
+        back["metadata"]["labels"]["controller-revision-hash"],
+        updated["status"]["updateRevision"]
+    );
+    let kv0 = get(&k2d, &format!("/api/v1/namespaces/{NS}/pods/kv-0"))
+        .await
+        .unwrap();
+    assert_eq!(image(&kv0), "k2d-test/busybox:1");
+    k2d.stop();
+}
