@@ -31,7 +31,8 @@ pub fn from_template(owner: &Value, template: &Value) -> Value {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": metadata,
-        "spec": template.get("spec").cloned().unwrap_or(json!({})),
+        // Always an object, so callers can add to it (validation refuses anything else).
+        "spec": template.get("spec").filter(|s| s.is_object()).cloned().unwrap_or(json!({})),
     })
 }
 
