@@ -21,6 +21,14 @@ def test_top_pods_and_node(kubectl, namespace):
                     "containers": [{"name": "spin", "image": TEST_IMAGE, "imagePullPolicy": "Never",
                                     "command": ["sh", "-c", "trap 'exit 0' TERM; while :; do :; done"]}]}}
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
+    try:
+        check_top(kubectl, ns)
+    finally:
+        # A spinning pod left behind would burn a core of the shared host.
+        kubectl("delete", "pod", "-n", ns, "busy", "--wait=true", "--timeout=60s", check=False, timeout=90)
+
+
+def check_top(kubectl, ns):
     kubectl("wait", "-n", ns, "--for=condition=Ready", "pod/busy", "--timeout=60s", timeout=90)
     out = kubectl("api-resources", "--api-group=metrics.k8s.io").stdout
     assert re.search(r"^pods\s+metrics.k8s.io/v1beta1\s+true\s+PodMetrics", out, re.M), out
