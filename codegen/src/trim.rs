@@ -152,13 +152,29 @@ pub fn trim_all(upstream: &Path, list: &ResourceList) -> Result<BTreeMap<String,
     Ok(out)
 }
 
-/// Reads the upstream document of `gv`; returns its path (for messages) and its content.
+/// Documents of group-versions no upstream Kubernetes document has, written for k2d (only the
+/// schemas and paths k2d serves, no upstream prose), by document path (`apis/<g>/<v>`):
+/// `metrics.k8s.io/v1beta1` is an aggregated API in a real cluster (metrics-server), absent from
+/// the API server's own OpenAPI. An upstream directory that has one of them wins.
+pub const BUILT_IN: &[(&str, &str)] = &[(
+    "apis/metrics.k8s.io/v1beta1",
+    include_str!("../openapi/apis/metrics.k8s.io/v1beta1.json"),
+)];
+
+/// Reads the upstream document of `gv` (or the built-in one, see [`BUILT_IN`]); returns its
+/// path (for messages) and its content.
 pub fn load_upstream(upstream: &Path, gv: &GroupVersion) -> Result<(String, Value)> {
     if !upstream.is_dir() {
         bail!("upstream directory {} does not exist", upstream.display());
     }
     let path = upstream.join(format!("{}.json", gv.doc_path()));
     let shown = path.display().to_string();
+    let built_in = BUILT_IN.iter().find(|(p, _)| *p == gv.doc_path());
+    if let (false, Some((p, text))) = (path.is_file(), built_in) {
+        let value: Value = serde_json::from_str(text)
+            .with_context(|| format!("parsing the built-in document {p}"))?;
+        return Ok((format!("built-in {p}"), value));
+    }
     if !path.is_file() {
         let gv_name = if gv.group.is_empty() {
             gv.version.clone()

@@ -9,9 +9,9 @@ use super::{ApiRequest, ApiResult};
 
 /// (group, resource) of the kinds k2d acts on with plain stored-object semantics for their
 /// writes: mounted or read into pods (ConfigMaps, Secrets), served by the proxy and DNS
-/// (Services, Endpoints), run (Pods, Jobs, CronJobs), rolled out (Deployments, ReplicaSets),
-/// provisioned (StorageClasses, claims), authorizing (RBAC), issuing tokens (ServiceAccounts),
-/// describing the host (Nodes).
+/// (Services, Endpoints), run (Pods, Jobs, CronJobs), rolled out (Deployments, ReplicaSets,
+/// StatefulSets, DaemonSets and their ControllerRevisions), provisioned (StorageClasses,
+/// claims), authorizing (RBAC), issuing tokens (ServiceAccounts), describing the host (Nodes).
 pub const ACTED_ON: &[(&str, &str)] = &[
     ("", "configmaps"),
     ("", "secrets"),
@@ -25,6 +25,9 @@ pub const ACTED_ON: &[(&str, &str)] = &[
     ("apps", "replicasets"),
     ("batch", "jobs"),
     ("batch", "cronjobs"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("apps", "controllerrevisions"),
     ("storage.k8s.io", "storageclasses"),
     ("rbac.authorization.k8s.io", "roles"),
     ("rbac.authorization.k8s.io", "rolebindings"),

@@ -4,6 +4,7 @@
 //! changes (store watches, the engine's event stream); none polls while nothing happens.
 
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod events;
@@ -11,10 +12,14 @@ pub mod job;
 pub mod kubernetes_service;
 pub mod node;
 pub mod ownership;
+pub mod pod_control;
 pub mod pod_state;
 pub mod queue;
 pub mod replicaset;
+pub mod revisions;
 pub mod serviceaccounts;
+pub mod sets;
+pub mod statefulset;
 pub mod storage;
 pub mod template_hash;
 pub mod wakeups;
@@ -62,6 +67,10 @@ pub fn start(router: Arc<Router>, options: ControllerOptions) {
         );
     }
     start_workload_controllers(&router);
+    sets::start(
+        Client::new(router.clone(), CONTROLLER_MANAGER),
+        &host_name(),
+    );
     endpoints::start(Client::new(router.clone(), "endpoint-controller"));
     kubernetes_service::start(Client::new(router.clone(), "kube-apiserver"), port);
     storage::start(Client::new(

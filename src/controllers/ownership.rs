@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::api::meta;
+use crate::api::selector::LabelSelector;
 use crate::api::status::Status;
 use crate::client::{Client, object_path};
 
@@ -89,6 +90,42 @@ pub async fn release(
     client
         .merge_patch(&object_path(resource, obj, None), &patch)
         .await
+}
+
+/// The objects of `resource` among `candidates` that `owner` controls once adoption and
+/// release are done: those it controls and `selector` matches, plus the orphans it matches,
+/// which it adopts. It releases those it controls but no longer matches. An owner being deleted
+/// neither adopts nor releases. An orphan someone else changed or deleted first (409, 404) is
+/// skipped: that change wakes the controller again.
+pub async fn claim(
+    client: &Client,
+    resource: &str,
+    candidates: Vec<Value>,
+    owner: &Value,
+    selector: &LabelSelector,
+) -> Result<Vec<Value>, Status> {
+    let deleting = meta::is_deleting(owner);
+    let mut owned = Vec::new();
+    for obj in candidates {
+        if is_controlled_by(&obj, owner) {
+            if selector.matches_object(&obj) {
+                owned.push(obj);
+            } else if !deleting {
+                release(client, resource, &obj, owner).await?;
+            }
+        } else if controller_ref(&obj).is_none()
+            && !deleting
+            && !meta::is_deleting(&obj)
+            && selector.matches_object(&obj)
+        {
+            match adopt(client, resource, &obj, owner).await {
+                Ok(adopted) => owned.push(adopted),
+                Err(e) if e.code == 409 || e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(owned)
 }
 
 #[cfg(test)]

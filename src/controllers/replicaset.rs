@@ -10,8 +10,9 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::events::{EventType, Recorder};
+use super::events::Recorder;
 use super::ownership;
+use super::pod_control;
 use super::pod_state;
 use super::queue::Queue;
 use crate::api::meta;
@@ -91,27 +92,7 @@ impl ReplicaSetController {
             .client
             .list(&path("v1", "pods", Some(ns), None, None), None)
             .await?;
-        let mut owned = Vec::new();
-        for pod in pods {
-            if ownership::is_controlled_by(&pod, &rs) {
-                if selector.matches_object(&pod) {
-                    owned.push(pod);
-                } else if !deleting {
-                    ownership::release(&self.client, "pods", &pod, &rs).await?;
-                }
-            } else if ownership::controller_ref(&pod).is_none()
-                && !deleting
-                && !meta::is_deleting(&pod)
-                && selector.matches_object(&pod)
-            {
-                match ownership::adopt(&self.client, "pods", &pod, &rs).await {
-                    Ok(adopted) => owned.push(adopted),
-                    // Someone else changed it first: it wakes us again.
-                    Err(e) if e.code == 409 || e.code == 404 => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+        let mut owned = ownership::claim(&self.client, "pods", pods, &rs, &selector).await?;
         let mut failure = None;
         if !deleting {
             failure = self.manage(&rs, &mut owned).await?;
@@ -179,95 +160,15 @@ impl ReplicaSetController {
     }
 
     async fn create_pod(&self, rs: &Value) -> Result<Value, Status> {
-        let ns = meta::meta_str(rs, "namespace").unwrap_or("default");
         let name = meta::meta_str(rs, "name").unwrap_or_default();
         let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
-        let mut metadata = Map::new();
-        metadata.insert("generateName".into(), json!(format!("{name}-")));
-        metadata.insert("namespace".into(), json!(ns));
-        for field in ["labels", "annotations", "finalizers"] {
-            if let Some(v) = template.pointer(&format!("/metadata/{field}")) {
-                metadata.insert(field.into(), v.clone());
-            }
-        }
-        metadata.insert(
-            "ownerReferences".into(),
-            json!([ownership::reference_to(rs)]),
-        );
-        let pod = json!({
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": metadata,
-            "spec": template.get("spec").cloned().unwrap_or(json!({})),
-        });
-        match self
-            .client
-            .create(&path("v1", "pods", Some(ns), None, None), &pod)
-            .await
-        {
-            Ok(created) => {
-                let pod_name = meta::meta_str(&created, "name").unwrap_or_default();
-                self.events
-                    .record(
-                        rs,
-                        None,
-                        EventType::Normal,
-                        "SuccessfulCreate",
-                        &format!("Created pod: {pod_name}"),
-                    )
-                    .await;
-                Ok(created)
-            }
-            Err(e) => {
-                self.events
-                    .record(
-                        rs,
-                        None,
-                        EventType::Warning,
-                        "FailedCreate",
-                        &format!("Error creating: {}", e.message),
-                    )
-                    .await;
-                Err(e)
-            }
-        }
+        let mut pod = pod_control::from_template(rs, &template);
+        pod["metadata"]["generateName"] = json!(format!("{name}-"));
+        pod_control::create(&self.client, &self.events, rs, &pod).await
     }
 
     async fn delete_pod(&self, rs: &Value, pod: &Value) -> Result<(), Status> {
-        let pod_name = meta::meta_str(pod, "name").unwrap_or_default();
-        let options = json!({"preconditions": {"uid": meta::meta_str(pod, "uid")}});
-        match self
-            .client
-            .delete(&object_path("pods", pod, None), &options)
-            .await
-        {
-            Ok(_) => {
-                self.events
-                    .record(
-                        rs,
-                        None,
-                        EventType::Normal,
-                        "SuccessfulDelete",
-                        &format!("Deleted pod: {pod_name}"),
-                    )
-                    .await;
-                Ok(())
-            }
-            // Already replaced by another pod of that name: nothing of ours to delete.
-            Err(e) if e.code == 409 => Ok(()),
-            Err(e) => {
-                self.events
-                    .record(
-                        rs,
-                        None,
-                        EventType::Warning,
-                        "FailedDelete",
-                        &format!("Error deleting: {}", e.message),
-                    )
-                    .await;
-                Err(e)
-            }
-        }
+        pod_control::delete(&self.client, &self.events, rs, pod).await
     }
 
     /// Writes the status when it differs from what is stored.

@@ -47,7 +47,7 @@ pub async fn follow<F, Fut>(
     }
 }
 
-/// The key of the object `name` in `obj`'s namespace.
+/// The queue key of the object named `name` in `obj`'s namespace.
 pub fn key(obj: &Value, name: &str) -> Key {
     (
         meta::meta_str(obj, "namespace")
@@ -58,7 +58,7 @@ pub fn key(obj: &Value, name: &str) -> Key {
 }
 
 /// Queues the objects of `resource` in `obj`'s namespace whose selector matches `obj`.
-async fn selecting(
+pub async fn selecting(
     client: &Client,
     api_version: &str,
     resource: &str,

@@ -30,6 +30,7 @@ pub mod sandbox;
 pub mod spec;
 pub mod status;
 pub mod terminate;
+pub mod usage;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -4,8 +4,10 @@
 
 pub mod jobs;
 pub mod namespaces;
+pub mod nodemetrics;
 pub mod persistentvolumeclaims;
 pub mod persistentvolumes;
+pub mod podmetrics;
 pub mod pods;
 pub mod selfsubjectaccessreviews;
 pub mod selfsubjectreviews;
@@ -24,6 +26,8 @@ pub fn all() -> Translators {
     t.core_v1.serviceaccounts = Box::new(serviceaccounts::ServiceAccounts);
     t.core_v1.pods = Box::new(pods::Pods);
     t.batch_v1.jobs = Box::new(jobs::Jobs);
+    t.metrics_v1beta1.pods = Box::new(podmetrics::PodMetrics);
+    t.metrics_v1beta1.nodes = Box::new(nodemetrics::NodeMetrics);
     t.authentication_v1.selfsubjectreviews = Box::new(selfsubjectreviews::SelfSubjectReviews);
     t.authorization_v1.selfsubjectaccessreviews =
         Box::new(selfsubjectaccessreviews::SelfSubjectAccessReviews);

@@ -168,26 +168,7 @@ impl DeploymentController {
             .client
             .list(&path("apps/v1", "replicasets", Some(ns), None, None), None)
             .await?;
-        let mut owned = Vec::new();
-        for rs in all {
-            if ownership::is_controlled_by(&rs, d) {
-                if selector.matches_object(&rs) {
-                    owned.push(rs);
-                } else {
-                    ownership::release(&self.client, "replicasets", &rs, d).await?;
-                }
-            } else if ownership::controller_ref(&rs).is_none()
-                && !meta::is_deleting(&rs)
-                && selector.matches_object(&rs)
-            {
-                match ownership::adopt(&self.client, "replicasets", &rs, d).await {
-                    Ok(adopted) => owned.push(adopted),
-                    Err(e) if e.code == 409 || e.code == 404 => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(owned)
+        ownership::claim(&self.client, "replicasets", all, d, selector).await
     }
 
     /// Progressing Unknown with DeploymentPaused while paused, DeploymentResumed once resumed.

@@ -35,7 +35,7 @@ pub struct Strategy {
 
 /// An int-or-percent of `total`: percentages round up for surge and down for unavailability,
 /// as Kubernetes rounds them. Unreadable values count as 0 (validation refuses them).
-fn int_or_percent(v: Option<&Value>, default: &str, total: i64, round_up: bool) -> i64 {
+pub fn int_or_percent(v: Option<&Value>, default: &str, total: i64, round_up: bool) -> i64 {
     let v = v.cloned().unwrap_or_else(|| json!(default));
     match v {
         Value::Number(n) => n.as_i64().unwrap_or(0),

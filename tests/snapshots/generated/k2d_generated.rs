@@ -18,7 +18,7 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
         group: "apps",
         version: "v1",
         doc_path: "apis/apps/v1",
-        openapi_hash: "ABA4927A1A2FAC7E594039094604B7255E85A84DE42A5DAB14001DA6B19ECA23AF12C80BFA1712544E6904C564027612AA7CFF86B2E45C6A52FCF9F743C4239C",
+        openapi_hash: "9122FD355661693FA4BD1D2F8B3B245CC8A4128A8D8E30319002CA17DE2BF4298BCDBA2CEAC7A94FDF6A946162F8E32A028F0FB4F94FFA49788D83AE3B2AA7DA",
         openapi_gzip: include_bytes!(
             concat!(env!("OUT_DIR"), "/openapi/apis/apps/v1.json.gz")
         ),
@@ -171,6 +171,18 @@ pub static GROUP_VERSIONS: &[GroupVersionInfo] = &[
             concat!(env!("OUT_DIR"), "/discovery/apis/discovery.k8s.io/v1.json")
         ),
     },
+    GroupVersionInfo {
+        group: "metrics.k8s.io",
+        version: "v1beta1",
+        doc_path: "apis/metrics.k8s.io/v1beta1",
+        openapi_hash: "97BCBD15C3AED9B8C657B515BF7AC6B3E7B8874CC2019B07E0935A207B11C092C585D318E36905B3156E7ED834C67D81FB6E48EDBF63F7E0F7BE3468F91D058C",
+        openapi_gzip: include_bytes!(
+            concat!(env!("OUT_DIR"), "/openapi/apis/metrics.k8s.io/v1beta1.json.gz")
+        ),
+        resource_list: include_bytes!(
+            concat!(env!("OUT_DIR"), "/discovery/apis/metrics.k8s.io/v1beta1.json")
+        ),
+    },
 ];
 /// Every resource served, in discovery order.
 pub static RESOURCES: &[ResourceInfo] = &[
@@ -219,7 +231,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(115usize),
+        schema: Some(117usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -266,7 +278,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(143usize),
+        schema: Some(145usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -362,7 +374,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.name",
             },
         ],
-        schema: Some(150usize),
+        schema: Some(152usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -408,7 +420,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(183usize),
+        schema: Some(185usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -504,7 +516,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".status.nodeInfo.containerRuntimeVersion",
             },
         ],
-        schema: Some(188usize),
+        schema: Some(190usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -593,7 +605,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.volumeMode",
             },
         ],
-        schema: Some(209usize),
+        schema: Some(211usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -696,7 +708,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.volumeMode",
             },
         ],
-        schema: Some(208usize),
+        schema: Some(210usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -785,7 +797,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.readinessGates[*].conditionType",
             },
         ],
-        schema: Some(220usize),
+        schema: Some(222usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -839,7 +851,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(257usize),
+        schema: Some(259usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -886,7 +898,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(266usize),
+        schema: Some(268usize),
     },
     ResourceInfo {
         group_version: 0u16,
@@ -961,7 +973,61 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.selector",
             },
         ],
-        schema: Some(265usize),
+        schema: Some(267usize),
+    },
+    ResourceInfo {
+        group_version: 1u16,
+        group: "apps",
+        version: "v1",
+        name: "controllerrevisions",
+        kind: "ControllerRevision",
+        list_kind: "ControllerRevisionList",
+        singular: "controllerrevision",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        verbs: &[
+            Verb::Create,
+            Verb::Delete,
+            Verb::DeleteCollection,
+            Verb::Get,
+            Verb::List,
+            Verb::Patch,
+            Verb::Update,
+            Verb::Watch,
+        ],
+        subresources: &[],
+        columns: &[
+            Column {
+                name: "Name",
+                ty: "string",
+                format: "name",
+                priority: 0u8,
+                json_path: ".metadata.name",
+            },
+            Column {
+                name: "Controller",
+                ty: "string",
+                format: "",
+                priority: 0u8,
+                json_path: ".metadata.ownerReferences[?(@.controller==true)].name",
+            },
+            Column {
+                name: "Revision",
+                ty: "integer",
+                format: "",
+                priority: 0u8,
+                json_path: ".revision",
+            },
+            Column {
+                name: "Age",
+                ty: "date",
+                format: "",
+                priority: 0u8,
+                json_path: ".metadata.creationTimestamp",
+            },
+        ],
+        schema: Some(0usize),
     },
     ResourceInfo {
         group_version: 1u16,
@@ -1064,7 +1130,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.selector",
             },
         ],
-        schema: Some(0usize),
+        schema: Some(2usize),
     },
     ResourceInfo {
         group_version: 1u16,
@@ -1146,7 +1212,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.selector",
             },
         ],
-        schema: Some(6usize),
+        schema: Some(8usize),
     },
     ResourceInfo {
         group_version: 1u16,
@@ -1228,7 +1294,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.selector",
             },
         ],
-        schema: Some(12usize),
+        schema: Some(14usize),
     },
     ResourceInfo {
         group_version: 1u16,
@@ -1289,7 +1355,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.template.spec.containers[*].image",
             },
         ],
-        schema: Some(20usize),
+        schema: Some(22usize),
     },
     ResourceInfo {
         group_version: 2u16,
@@ -1385,7 +1451,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.name",
             },
         ],
-        schema: Some(305usize),
+        schema: Some(307usize),
     },
     ResourceInfo {
         group_version: 3u16,
@@ -1416,7 +1482,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(29usize),
+        schema: Some(31usize),
     },
     ResourceInfo {
         group_version: 4u16,
@@ -1447,7 +1513,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(41usize),
+        schema: Some(43usize),
     },
     ResourceInfo {
         group_version: 4u16,
@@ -1478,7 +1544,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(43usize),
+        schema: Some(45usize),
     },
     ResourceInfo {
         group_version: 5u16,
@@ -1553,7 +1619,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(62usize),
+        schema: Some(64usize),
     },
     ResourceInfo {
         group_version: 6u16,
@@ -1628,7 +1694,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(48usize),
+        schema: Some(50usize),
     },
     ResourceInfo {
         group_version: 7u16,
@@ -1724,7 +1790,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.jobTemplate.spec.selector",
             },
         ],
-        schema: Some(79usize),
+        schema: Some(81usize),
     },
     ResourceInfo {
         group_version: 7u16,
@@ -1806,7 +1872,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".spec.selector",
             },
         ],
-        schema: Some(83usize),
+        schema: Some(85usize),
     },
     ResourceInfo {
         group_version: 8u16,
@@ -1874,7 +1940,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(311usize),
+        schema: Some(313usize),
     },
     ResourceInfo {
         group_version: 8u16,
@@ -1921,7 +1987,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(322usize),
+        schema: Some(324usize),
     },
     ResourceInfo {
         group_version: 9u16,
@@ -1982,7 +2048,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(330usize),
+        schema: Some(332usize),
     },
     ResourceInfo {
         group_version: 10u16,
@@ -2050,7 +2116,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".subjects[?(@.kind==\"ServiceAccount\")].name",
             },
         ],
-        schema: Some(336usize),
+        schema: Some(338usize),
     },
     ResourceInfo {
         group_version: 10u16,
@@ -2090,7 +2156,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(335usize),
+        schema: Some(337usize),
     },
     ResourceInfo {
         group_version: 10u16,
@@ -2158,7 +2224,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".subjects[?(@.kind==\"ServiceAccount\")].name",
             },
         ],
-        schema: Some(341usize),
+        schema: Some(343usize),
     },
     ResourceInfo {
         group_version: 10u16,
@@ -2198,7 +2264,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(340usize),
+        schema: Some(342usize),
     },
     ResourceInfo {
         group_version: 11u16,
@@ -2266,7 +2332,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(346usize),
+        schema: Some(348usize),
     },
     ResourceInfo {
         group_version: 12u16,
@@ -2313,7 +2379,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(96usize),
+        schema: Some(98usize),
     },
     ResourceInfo {
         group_version: 13u16,
@@ -2374,7 +2440,69 @@ pub static RESOURCES: &[ResourceInfo] = &[
                 json_path: ".metadata.creationTimestamp",
             },
         ],
-        schema: Some(301usize),
+        schema: Some(303usize),
+    },
+    ResourceInfo {
+        group_version: 14u16,
+        group: "metrics.k8s.io",
+        version: "v1beta1",
+        name: "nodes",
+        kind: "NodeMetrics",
+        list_kind: "NodeMetricsList",
+        singular: "nodemetrics",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        verbs: &[Verb::Get, Verb::List],
+        subresources: &[],
+        columns: &[
+            Column {
+                name: "Name",
+                ty: "string",
+                format: "name",
+                priority: 0u8,
+                json_path: ".metadata.name",
+            },
+            Column {
+                name: "Age",
+                ty: "date",
+                format: "",
+                priority: 0u8,
+                json_path: ".metadata.creationTimestamp",
+            },
+        ],
+        schema: Some(367usize),
+    },
+    ResourceInfo {
+        group_version: 14u16,
+        group: "metrics.k8s.io",
+        version: "v1beta1",
+        name: "pods",
+        kind: "PodMetrics",
+        list_kind: "PodMetricsList",
+        singular: "podmetrics",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        verbs: &[Verb::Get, Verb::List],
+        subresources: &[],
+        columns: &[
+            Column {
+                name: "Name",
+                ty: "string",
+                format: "name",
+                priority: 0u8,
+                json_path: ".metadata.name",
+            },
+            Column {
+                name: "Age",
+                ty: "date",
+                format: "",
+                priority: 0u8,
+                json_path: ".metadata.creationTimestamp",
+            },
+        ],
+        schema: Some(369usize),
     },
 ];
 /// Every method on every path of the spec.
@@ -3509,8 +3637,16 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/apps/v1/daemonsets",
+        path: "/apis/apps/v1/controllerrevisions",
         resource: 11u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/apps/v1/daemonsets",
+        resource: 12u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -3518,14 +3654,14 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/deployments",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
     },
     Route {
         method: "GET",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions",
         resource: 11u16,
         subresource: None,
         verb: Verb::List,
@@ -3533,7 +3669,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions",
         resource: 11u16,
         subresource: None,
         verb: Verb::Create,
@@ -3541,7 +3677,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "DELETE",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions",
         resource: 11u16,
         subresource: None,
         verb: Verb::DeleteCollection,
@@ -3549,7 +3685,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}",
         resource: 11u16,
         subresource: None,
         verb: Verb::Get,
@@ -3557,7 +3693,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PUT",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}",
         resource: 11u16,
         subresource: None,
         verb: Verb::Update,
@@ -3565,7 +3701,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "DELETE",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}",
         resource: 11u16,
         subresource: None,
         verb: Verb::Delete,
@@ -3573,8 +3709,64 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PATCH",
-        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        path: "/apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}",
         resource: 11u16,
+        subresource: None,
+        verb: Verb::Patch,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+        resource: 12u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
+    },
+    Route {
+        method: "POST",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+        resource: 12u16,
+        subresource: None,
+        verb: Verb::Create,
+        watch_path: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+        resource: 12u16,
+        subresource: None,
+        verb: Verb::DeleteCollection,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        resource: 12u16,
+        subresource: None,
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "PUT",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        resource: 12u16,
+        subresource: None,
+        verb: Verb::Update,
+        watch_path: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        resource: 12u16,
+        subresource: None,
+        verb: Verb::Delete,
+        watch_path: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}",
+        resource: 12u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -3582,7 +3774,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status",
-        resource: 11u16,
+        resource: 12u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -3590,7 +3782,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status",
-        resource: 11u16,
+        resource: 12u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -3598,7 +3790,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status",
-        resource: 11u16,
+        resource: 12u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3606,7 +3798,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -3614,7 +3806,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -3622,7 +3814,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -3630,7 +3822,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -3638,7 +3830,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -3646,7 +3838,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -3654,7 +3846,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -3662,7 +3854,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
-        resource: 12u16,
+        resource: 13u16,
         subresource: Some("scale"),
         verb: Verb::Get,
         watch_path: false,
@@ -3670,7 +3862,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
-        resource: 12u16,
+        resource: 13u16,
         subresource: Some("scale"),
         verb: Verb::Update,
         watch_path: false,
@@ -3678,7 +3870,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale",
-        resource: 12u16,
+        resource: 13u16,
         subresource: Some("scale"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3686,7 +3878,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status",
-        resource: 12u16,
+        resource: 13u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -3694,7 +3886,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status",
-        resource: 12u16,
+        resource: 13u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -3702,7 +3894,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status",
-        resource: 12u16,
+        resource: 13u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3710,7 +3902,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -3718,7 +3910,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -3726,7 +3918,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -3734,7 +3926,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -3742,7 +3934,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -3750,7 +3942,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -3758,7 +3950,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -3766,7 +3958,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale",
-        resource: 13u16,
+        resource: 14u16,
         subresource: Some("scale"),
         verb: Verb::Get,
         watch_path: false,
@@ -3774,7 +3966,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale",
-        resource: 13u16,
+        resource: 14u16,
         subresource: Some("scale"),
         verb: Verb::Update,
         watch_path: false,
@@ -3782,7 +3974,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale",
-        resource: 13u16,
+        resource: 14u16,
         subresource: Some("scale"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3790,7 +3982,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status",
-        resource: 13u16,
+        resource: 14u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -3798,7 +3990,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status",
-        resource: 13u16,
+        resource: 14u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -3806,7 +3998,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status",
-        resource: 13u16,
+        resource: 14u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3814,7 +4006,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -3822,7 +4014,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -3830,7 +4022,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -3838,7 +4030,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -3846,7 +4038,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -3854,7 +4046,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -3862,7 +4054,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -3870,7 +4062,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale",
-        resource: 14u16,
+        resource: 15u16,
         subresource: Some("scale"),
         verb: Verb::Get,
         watch_path: false,
@@ -3878,7 +4070,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale",
-        resource: 14u16,
+        resource: 15u16,
         subresource: Some("scale"),
         verb: Verb::Update,
         watch_path: false,
@@ -3886,7 +4078,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale",
-        resource: 14u16,
+        resource: 15u16,
         subresource: Some("scale"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3894,7 +4086,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status",
-        resource: 14u16,
+        resource: 15u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -3902,7 +4094,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status",
-        resource: 14u16,
+        resource: 15u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -3910,7 +4102,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status",
-        resource: 14u16,
+        resource: 15u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -3918,7 +4110,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/replicasets",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -3926,15 +4118,23 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/statefulsets",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
     },
     Route {
         method: "GET",
-        path: "/apis/apps/v1/watch/daemonsets",
+        path: "/apis/apps/v1/watch/controllerrevisions",
         resource: 11u16,
+        subresource: None,
+        verb: Verb::Watch,
+        watch_path: true,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/apps/v1/watch/daemonsets",
+        resource: 12u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3942,7 +4142,23 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/deployments",
-        resource: 12u16,
+        resource: 13u16,
+        subresource: None,
+        verb: Verb::Watch,
+        watch_path: true,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/apps/v1/watch/namespaces/{namespace}/controllerrevisions",
+        resource: 11u16,
+        subresource: None,
+        verb: Verb::Watch,
+        watch_path: true,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/apps/v1/watch/namespaces/{namespace}/controllerrevisions/{name}",
+        resource: 11u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3950,7 +4166,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/daemonsets",
-        resource: 11u16,
+        resource: 12u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3958,7 +4174,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/daemonsets/{name}",
-        resource: 11u16,
+        resource: 12u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3966,7 +4182,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/deployments",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3974,7 +4190,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/deployments/{name}",
-        resource: 12u16,
+        resource: 13u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3982,7 +4198,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/replicasets",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3990,7 +4206,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/replicasets/{name}",
-        resource: 13u16,
+        resource: 14u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -3998,7 +4214,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/statefulsets",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4006,7 +4222,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/namespaces/{namespace}/statefulsets/{name}",
-        resource: 14u16,
+        resource: 15u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4014,14 +4230,6 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/apps/v1/watch/replicasets",
-        resource: 13u16,
-        subresource: None,
-        verb: Verb::Watch,
-        watch_path: true,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/apps/v1/watch/statefulsets",
         resource: 14u16,
         subresource: None,
         verb: Verb::Watch,
@@ -4029,8 +4237,16 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/events.k8s.io/v1/events",
+        path: "/apis/apps/v1/watch/statefulsets",
         resource: 15u16,
+        subresource: None,
+        verb: Verb::Watch,
+        watch_path: true,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/events.k8s.io/v1/events",
+        resource: 16u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4038,7 +4254,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4046,7 +4262,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4054,7 +4270,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -4062,7 +4278,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -4070,7 +4286,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -4078,7 +4294,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -4086,7 +4302,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -4094,7 +4310,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/events.k8s.io/v1/watch/events",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4102,7 +4318,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/events.k8s.io/v1/watch/namespaces/{namespace}/events",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4110,7 +4326,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/events.k8s.io/v1/watch/namespaces/{namespace}/events/{name}",
-        resource: 15u16,
+        resource: 16u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4118,14 +4334,6 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-        resource: 16u16,
-        subresource: None,
-        verb: Verb::Create,
-        watch_path: false,
-    },
-    Route {
-        method: "POST",
-        path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
         resource: 17u16,
         subresource: None,
         verb: Verb::Create,
@@ -4133,8 +4341,16 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
-        path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
         resource: 18u16,
+        subresource: None,
+        verb: Verb::Create,
+        watch_path: false,
+    },
+    Route {
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        resource: 19u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4142,7 +4358,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/horizontalpodautoscalers",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4150,7 +4366,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4158,7 +4374,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4166,7 +4382,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -4174,7 +4390,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -4182,7 +4398,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -4190,7 +4406,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -4198,7 +4414,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -4206,7 +4422,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}/status",
-        resource: 19u16,
+        resource: 20u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -4214,7 +4430,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}/status",
-        resource: 19u16,
+        resource: 20u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -4222,7 +4438,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}/status",
-        resource: 19u16,
+        resource: 20u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -4230,7 +4446,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/watch/horizontalpodautoscalers",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4238,7 +4454,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/watch/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4246,7 +4462,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v2/watch/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 19u16,
+        resource: 20u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4254,7 +4470,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/horizontalpodautoscalers",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4262,7 +4478,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4270,7 +4486,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4278,7 +4494,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -4286,7 +4502,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -4294,7 +4510,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -4302,7 +4518,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -4310,7 +4526,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -4318,7 +4534,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status",
-        resource: 20u16,
+        resource: 21u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -4326,7 +4542,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status",
-        resource: 20u16,
+        resource: 21u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -4334,7 +4550,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status",
-        resource: 20u16,
+        resource: 21u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -4342,7 +4558,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/watch/horizontalpodautoscalers",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4350,7 +4566,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/watch/namespaces/{namespace}/horizontalpodautoscalers",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4358,7 +4574,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/autoscaling/v1/watch/namespaces/{namespace}/horizontalpodautoscalers/{name}",
-        resource: 20u16,
+        resource: 21u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4366,7 +4582,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/cronjobs",
-        resource: 21u16,
+        resource: 22u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4374,7 +4590,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/jobs",
-        resource: 22u16,
+        resource: 23u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4382,86 +4598,6 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/namespaces/{namespace}/cronjobs",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::List,
-        watch_path: false,
-    },
-    Route {
-        method: "POST",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::Create,
-        watch_path: false,
-    },
-    Route {
-        method: "DELETE",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::DeleteCollection,
-        watch_path: false,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::Get,
-        watch_path: false,
-    },
-    Route {
-        method: "PUT",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::Update,
-        watch_path: false,
-    },
-    Route {
-        method: "DELETE",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::Delete,
-        watch_path: false,
-    },
-    Route {
-        method: "PATCH",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
-        resource: 21u16,
-        subresource: None,
-        verb: Verb::Patch,
-        watch_path: false,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status",
-        resource: 21u16,
-        subresource: Some("status"),
-        verb: Verb::Get,
-        watch_path: false,
-    },
-    Route {
-        method: "PUT",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status",
-        resource: 21u16,
-        subresource: Some("status"),
-        verb: Verb::Update,
-        watch_path: false,
-    },
-    Route {
-        method: "PATCH",
-        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status",
-        resource: 21u16,
-        subresource: Some("status"),
-        verb: Verb::Patch,
-        watch_path: false,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs",
         resource: 22u16,
         subresource: None,
         verb: Verb::List,
@@ -4469,7 +4605,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs",
         resource: 22u16,
         subresource: None,
         verb: Verb::Create,
@@ -4477,7 +4613,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "DELETE",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs",
         resource: 22u16,
         subresource: None,
         verb: Verb::DeleteCollection,
@@ -4485,7 +4621,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
         resource: 22u16,
         subresource: None,
         verb: Verb::Get,
@@ -4493,7 +4629,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PUT",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
         resource: 22u16,
         subresource: None,
         verb: Verb::Update,
@@ -4501,7 +4637,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "DELETE",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
         resource: 22u16,
         subresource: None,
         verb: Verb::Delete,
@@ -4509,7 +4645,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PATCH",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
         resource: 22u16,
         subresource: None,
         verb: Verb::Patch,
@@ -4517,7 +4653,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status",
         resource: 22u16,
         subresource: Some("status"),
         verb: Verb::Get,
@@ -4525,7 +4661,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PUT",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status",
         resource: 22u16,
         subresource: Some("status"),
         verb: Verb::Update,
@@ -4533,8 +4669,88 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PATCH",
-        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+        path: "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status",
         resource: 22u16,
+        subresource: Some("status"),
+        verb: Verb::Patch,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
+    },
+    Route {
+        method: "POST",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::Create,
+        watch_path: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::DeleteCollection,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "PUT",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::Update,
+        watch_path: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::Delete,
+        watch_path: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+        resource: 23u16,
+        subresource: None,
+        verb: Verb::Patch,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+        resource: 23u16,
+        subresource: Some("status"),
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "PUT",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+        resource: 23u16,
+        subresource: Some("status"),
+        verb: Verb::Update,
+        watch_path: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status",
+        resource: 23u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -4542,7 +4758,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/watch/cronjobs",
-        resource: 21u16,
+        resource: 22u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4550,7 +4766,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/watch/jobs",
-        resource: 22u16,
+        resource: 23u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4558,7 +4774,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/watch/namespaces/{namespace}/cronjobs",
-        resource: 21u16,
+        resource: 22u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4566,7 +4782,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/watch/namespaces/{namespace}/cronjobs/{name}",
-        resource: 21u16,
+        resource: 22u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4574,7 +4790,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/watch/namespaces/{namespace}/jobs",
-        resource: 22u16,
+        resource: 23u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4582,7 +4798,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/batch/v1/watch/namespaces/{namespace}/jobs/{name}",
-        resource: 22u16,
+        resource: 23u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4590,7 +4806,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/ingresses",
-        resource: 23u16,
+        resource: 24u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4598,86 +4814,6 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::List,
-        watch_path: false,
-    },
-    Route {
-        method: "POST",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::Create,
-        watch_path: false,
-    },
-    Route {
-        method: "DELETE",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::DeleteCollection,
-        watch_path: false,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::Get,
-        watch_path: false,
-    },
-    Route {
-        method: "PUT",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::Update,
-        watch_path: false,
-    },
-    Route {
-        method: "DELETE",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::Delete,
-        watch_path: false,
-    },
-    Route {
-        method: "PATCH",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
-        resource: 23u16,
-        subresource: None,
-        verb: Verb::Patch,
-        watch_path: false,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status",
-        resource: 23u16,
-        subresource: Some("status"),
-        verb: Verb::Get,
-        watch_path: false,
-    },
-    Route {
-        method: "PUT",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status",
-        resource: 23u16,
-        subresource: Some("status"),
-        verb: Verb::Update,
-        watch_path: false,
-    },
-    Route {
-        method: "PATCH",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status",
-        resource: 23u16,
-        subresource: Some("status"),
-        verb: Verb::Patch,
-        watch_path: false,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
         resource: 24u16,
         subresource: None,
         verb: Verb::List,
@@ -4685,7 +4821,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
         resource: 24u16,
         subresource: None,
         verb: Verb::Create,
@@ -4693,7 +4829,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "DELETE",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
         resource: 24u16,
         subresource: None,
         verb: Verb::DeleteCollection,
@@ -4701,7 +4837,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
         resource: 24u16,
         subresource: None,
         verb: Verb::Get,
@@ -4709,7 +4845,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PUT",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
         resource: 24u16,
         subresource: None,
         verb: Verb::Update,
@@ -4717,7 +4853,7 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "DELETE",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
         resource: 24u16,
         subresource: None,
         verb: Verb::Delete,
@@ -4725,8 +4861,88 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "PATCH",
-        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}",
         resource: 24u16,
+        subresource: None,
+        verb: Verb::Patch,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status",
+        resource: 24u16,
+        subresource: Some("status"),
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "PUT",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status",
+        resource: 24u16,
+        subresource: Some("status"),
+        verb: Verb::Update,
+        watch_path: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status",
+        resource: 24u16,
+        subresource: Some("status"),
+        verb: Verb::Patch,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+        resource: 25u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
+    },
+    Route {
+        method: "POST",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+        resource: 25u16,
+        subresource: None,
+        verb: Verb::Create,
+        watch_path: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+        resource: 25u16,
+        subresource: None,
+        verb: Verb::DeleteCollection,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        resource: 25u16,
+        subresource: None,
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "PUT",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        resource: 25u16,
+        subresource: None,
+        verb: Verb::Update,
+        watch_path: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        resource: 25u16,
+        subresource: None,
+        verb: Verb::Delete,
+        watch_path: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
+        resource: 25u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -4734,7 +4950,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/networkpolicies",
-        resource: 24u16,
+        resource: 25u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4742,7 +4958,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/watch/ingresses",
-        resource: 23u16,
+        resource: 24u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4750,7 +4966,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/watch/namespaces/{namespace}/ingresses",
-        resource: 23u16,
+        resource: 24u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4758,7 +4974,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/watch/namespaces/{namespace}/ingresses/{name}",
-        resource: 23u16,
+        resource: 24u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4766,7 +4982,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/watch/namespaces/{namespace}/networkpolicies",
-        resource: 24u16,
+        resource: 25u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4774,7 +4990,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/watch/namespaces/{namespace}/networkpolicies/{name}",
-        resource: 24u16,
+        resource: 25u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4782,7 +4998,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/networking.k8s.io/v1/watch/networkpolicies",
-        resource: 24u16,
+        resource: 25u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4790,7 +5006,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4798,7 +5014,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4806,7 +5022,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -4814,7 +5030,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -4822,7 +5038,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -4830,7 +5046,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -4838,7 +5054,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -4846,7 +5062,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status",
-        resource: 25u16,
+        resource: 26u16,
         subresource: Some("status"),
         verb: Verb::Get,
         watch_path: false,
@@ -4854,7 +5070,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status",
-        resource: 25u16,
+        resource: 26u16,
         subresource: Some("status"),
         verb: Verb::Update,
         watch_path: false,
@@ -4862,7 +5078,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status",
-        resource: 25u16,
+        resource: 26u16,
         subresource: Some("status"),
         verb: Verb::Patch,
         watch_path: false,
@@ -4870,7 +5086,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/poddisruptionbudgets",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4878,7 +5094,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/watch/namespaces/{namespace}/poddisruptionbudgets",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4886,7 +5102,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/watch/namespaces/{namespace}/poddisruptionbudgets/{name}",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4894,7 +5110,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/policy/v1/watch/poddisruptionbudgets",
-        resource: 25u16,
+        resource: 26u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -4902,7 +5118,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4910,7 +5126,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4918,7 +5134,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -4926,7 +5142,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -4934,7 +5150,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -4942,7 +5158,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -4950,7 +5166,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -4958,7 +5174,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -4966,7 +5182,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -4974,7 +5190,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -4982,7 +5198,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -4990,7 +5206,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -4998,7 +5214,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -5006,7 +5222,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -5014,7 +5230,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5022,7 +5238,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -5030,7 +5246,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -5038,7 +5254,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -5046,7 +5262,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -5054,7 +5270,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -5062,7 +5278,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -5070,7 +5286,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5078,7 +5294,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -5086,7 +5302,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -5094,7 +5310,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -5102,7 +5318,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -5110,7 +5326,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -5118,7 +5334,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -5126,7 +5342,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/rolebindings",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5134,7 +5350,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/roles",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5142,7 +5358,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/clusterrolebindings",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5150,7 +5366,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/clusterrolebindings/{name}",
-        resource: 26u16,
+        resource: 27u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5158,7 +5374,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/clusterroles",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5166,7 +5382,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/clusterroles/{name}",
-        resource: 27u16,
+        resource: 28u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5174,7 +5390,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/rolebindings",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5182,7 +5398,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/rolebindings/{name}",
-        resource: 28u16,
+        resource: 29u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5190,7 +5406,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/roles",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5198,7 +5414,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/roles/{name}",
-        resource: 29u16,
+        resource: 30u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5206,14 +5422,6 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/rbac.authorization.k8s.io/v1/watch/rolebindings",
-        resource: 28u16,
-        subresource: None,
-        verb: Verb::Watch,
-        watch_path: true,
-    },
-    Route {
-        method: "GET",
-        path: "/apis/rbac.authorization.k8s.io/v1/watch/roles",
         resource: 29u16,
         subresource: None,
         verb: Verb::Watch,
@@ -5221,8 +5429,16 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
-        path: "/apis/storage.k8s.io/v1/storageclasses",
+        path: "/apis/rbac.authorization.k8s.io/v1/watch/roles",
         resource: 30u16,
+        subresource: None,
+        verb: Verb::Watch,
+        watch_path: true,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/storage.k8s.io/v1/storageclasses",
+        resource: 31u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5230,7 +5446,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/storage.k8s.io/v1/storageclasses",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -5238,7 +5454,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/storage.k8s.io/v1/storageclasses",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -5246,7 +5462,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/storage.k8s.io/v1/storageclasses/{name}",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -5254,7 +5470,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/storage.k8s.io/v1/storageclasses/{name}",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -5262,7 +5478,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/storage.k8s.io/v1/storageclasses/{name}",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -5270,7 +5486,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/storage.k8s.io/v1/storageclasses/{name}",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -5278,7 +5494,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/storage.k8s.io/v1/watch/storageclasses",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5286,7 +5502,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/storage.k8s.io/v1/watch/storageclasses/{name}",
-        resource: 30u16,
+        resource: 31u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5294,7 +5510,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/coordination.k8s.io/v1/leases",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5302,7 +5518,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5310,7 +5526,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -5318,7 +5534,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -5326,7 +5542,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -5334,7 +5550,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -5342,7 +5558,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -5350,7 +5566,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -5358,7 +5574,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/coordination.k8s.io/v1/watch/leases",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5366,7 +5582,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/coordination.k8s.io/v1/watch/namespaces/{namespace}/leases",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5374,7 +5590,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/coordination.k8s.io/v1/watch/namespaces/{namespace}/leases/{name}",
-        resource: 31u16,
+        resource: 32u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5382,7 +5598,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/discovery.k8s.io/v1/endpointslices",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5390,7 +5606,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::List,
         watch_path: false,
@@ -5398,7 +5614,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Create,
         watch_path: false,
@@ -5406,7 +5622,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::DeleteCollection,
         watch_path: false,
@@ -5414,7 +5630,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Get,
         watch_path: false,
@@ -5422,7 +5638,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PUT",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Update,
         watch_path: false,
@@ -5430,7 +5646,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "DELETE",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Delete,
         watch_path: false,
@@ -5438,7 +5654,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "PATCH",
         path: "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Patch,
         watch_path: false,
@@ -5446,7 +5662,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/discovery.k8s.io/v1/watch/endpointslices",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5454,7 +5670,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/discovery.k8s.io/v1/watch/namespaces/{namespace}/endpointslices",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
@@ -5462,10 +5678,50 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/apis/discovery.k8s.io/v1/watch/namespaces/{namespace}/endpointslices/{name}",
-        resource: 32u16,
+        resource: 33u16,
         subresource: None,
         verb: Verb::Watch,
         watch_path: true,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods",
+        resource: 35u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods/{name}",
+        resource: 35u16,
+        subresource: None,
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/metrics.k8s.io/v1beta1/nodes",
+        resource: 34u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/metrics.k8s.io/v1beta1/nodes/{name}",
+        resource: 34u16,
+        subresource: None,
+        verb: Verb::Get,
+        watch_path: false,
+    },
+    Route {
+        method: "GET",
+        path: "/apis/metrics.k8s.io/v1beta1/pods",
+        resource: 35u16,
+        subresource: None,
+        verb: Verb::List,
+        watch_path: false,
     },
 ];
 /// The aggregated discovery documents, and the legacy group list.
@@ -5487,14 +5743,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
     match segments {
         ["apis", "apps", "v1", "namespaces", namespace, "daemonsets", name, "status"] => {
             Some(PathMatch {
-                routes: &[150u16, 151u16, 152u16],
+                routes: &[158u16, 159u16, 160u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "deployments", name, "scale"] => {
             Some(PathMatch {
-                routes: &[160u16, 161u16, 162u16],
+                routes: &[168u16, 169u16, 170u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5502,14 +5758,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "apps", "v1", "namespaces", namespace, "deployments", name, "status",
         ] => {
             Some(PathMatch {
-                routes: &[163u16, 164u16, 165u16],
+                routes: &[171u16, 172u16, 173u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "replicasets", name, "scale"] => {
             Some(PathMatch {
-                routes: &[173u16, 174u16, 175u16],
+                routes: &[181u16, 182u16, 183u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5517,7 +5773,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "apps", "v1", "namespaces", namespace, "replicasets", name, "status",
         ] => {
             Some(PathMatch {
-                routes: &[176u16, 177u16, 178u16],
+                routes: &[184u16, 185u16, 186u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5525,7 +5781,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "apps", "v1", "namespaces", namespace, "statefulsets", name, "scale",
         ] => {
             Some(PathMatch {
-                routes: &[186u16, 187u16, 188u16],
+                routes: &[194u16, 195u16, 196u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5533,56 +5789,72 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "apps", "v1", "namespaces", namespace, "statefulsets", name, "status",
         ] => {
             Some(PathMatch {
-                routes: &[189u16, 190u16, 191u16],
+                routes: &[197u16, 198u16, 199u16],
+                namespace: Some(*namespace),
+                name: Some(*name),
+            })
+        }
+        ["apis", "apps", "v1", "watch", "namespaces", namespace, "controllerrevisions",
+        ] => {
+            Some(PathMatch {
+                routes: &[205u16],
+                namespace: Some(*namespace),
+                name: None,
+            })
+        }
+        ["apis", "apps", "v1", "watch", "namespaces", namespace, "controllerrevisions",
+        name] => {
+            Some(PathMatch {
+                routes: &[206u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "daemonsets"] => {
             Some(PathMatch {
-                routes: &[196u16],
+                routes: &[207u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "daemonsets", name] => {
             Some(PathMatch {
-                routes: &[197u16],
+                routes: &[208u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "deployments"] => {
             Some(PathMatch {
-                routes: &[198u16],
+                routes: &[209u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "deployments", name] => {
             Some(PathMatch {
-                routes: &[199u16],
+                routes: &[210u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "replicasets"] => {
             Some(PathMatch {
-                routes: &[200u16],
+                routes: &[211u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "replicasets", name] => {
             Some(PathMatch {
-                routes: &[201u16],
+                routes: &[212u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "statefulsets"] => {
             Some(PathMatch {
-                routes: &[202u16],
+                routes: &[213u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5590,7 +5862,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "apps", "v1", "watch", "namespaces", namespace, "statefulsets", name,
         ] => {
             Some(PathMatch {
-                routes: &[203u16],
+                routes: &[214u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5598,7 +5870,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v1", "namespaces", namespace,
         "horizontalpodautoscalers", name, "status"] => {
             Some(PathMatch {
-                routes: &[242u16, 243u16, 244u16],
+                routes: &[253u16, 254u16, 255u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5606,7 +5878,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v1", "watch", "namespaces", namespace,
         "horizontalpodautoscalers"] => {
             Some(PathMatch {
-                routes: &[246u16],
+                routes: &[257u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5614,7 +5886,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v1", "watch", "namespaces", namespace,
         "horizontalpodautoscalers", name] => {
             Some(PathMatch {
-                routes: &[247u16],
+                routes: &[258u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5622,7 +5894,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v2", "namespaces", namespace,
         "horizontalpodautoscalers", name, "status"] => {
             Some(PathMatch {
-                routes: &[228u16, 229u16, 230u16],
+                routes: &[239u16, 240u16, 241u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5630,7 +5902,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v2", "watch", "namespaces", namespace,
         "horizontalpodautoscalers"] => {
             Some(PathMatch {
-                routes: &[232u16],
+                routes: &[243u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5638,49 +5910,49 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v2", "watch", "namespaces", namespace,
         "horizontalpodautoscalers", name] => {
             Some(PathMatch {
-                routes: &[233u16],
+                routes: &[244u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "batch", "v1", "namespaces", namespace, "cronjobs", name, "status"] => {
             Some(PathMatch {
-                routes: &[257u16, 258u16, 259u16],
+                routes: &[268u16, 269u16, 270u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "batch", "v1", "namespaces", namespace, "jobs", name, "status"] => {
             Some(PathMatch {
-                routes: &[267u16, 268u16, 269u16],
+                routes: &[278u16, 279u16, 280u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "batch", "v1", "watch", "namespaces", namespace, "cronjobs"] => {
             Some(PathMatch {
-                routes: &[272u16],
+                routes: &[283u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "batch", "v1", "watch", "namespaces", namespace, "cronjobs", name] => {
             Some(PathMatch {
-                routes: &[273u16],
+                routes: &[284u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "batch", "v1", "watch", "namespaces", namespace, "jobs"] => {
             Some(PathMatch {
-                routes: &[274u16],
+                routes: &[285u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "batch", "v1", "watch", "namespaces", namespace, "jobs", name] => {
             Some(PathMatch {
-                routes: &[275u16],
+                routes: &[286u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5688,7 +5960,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "coordination.k8s.io", "v1", "watch", "namespaces", namespace, "leases",
         ] => {
             Some(PathMatch {
-                routes: &[373u16],
+                routes: &[384u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5696,7 +5968,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "coordination.k8s.io", "v1", "watch", "namespaces", namespace, "leases",
         name] => {
             Some(PathMatch {
-                routes: &[374u16],
+                routes: &[385u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5704,7 +5976,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "discovery.k8s.io", "v1", "watch", "namespaces", namespace,
         "endpointslices"] => {
             Some(PathMatch {
-                routes: &[384u16],
+                routes: &[395u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5712,14 +5984,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "discovery.k8s.io", "v1", "watch", "namespaces", namespace,
         "endpointslices", name] => {
             Some(PathMatch {
-                routes: &[385u16],
+                routes: &[396u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "events.k8s.io", "v1", "watch", "namespaces", namespace, "events"] => {
             Some(PathMatch {
-                routes: &[215u16],
+                routes: &[226u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5727,7 +5999,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "events.k8s.io", "v1", "watch", "namespaces", namespace, "events", name,
         ] => {
             Some(PathMatch {
-                routes: &[216u16],
+                routes: &[227u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5735,7 +6007,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "namespaces", namespace, "ingresses", name,
         "status"] => {
             Some(PathMatch {
-                routes: &[284u16, 285u16, 286u16],
+                routes: &[295u16, 296u16, 297u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5743,7 +6015,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "watch", "namespaces", namespace, "ingresses",
         ] => {
             Some(PathMatch {
-                routes: &[296u16],
+                routes: &[307u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5751,7 +6023,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "watch", "namespaces", namespace,
         "ingresses", name] => {
             Some(PathMatch {
-                routes: &[297u16],
+                routes: &[308u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5759,7 +6031,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "watch", "namespaces", namespace,
         "networkpolicies"] => {
             Some(PathMatch {
-                routes: &[298u16],
+                routes: &[309u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5767,7 +6039,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "watch", "namespaces", namespace,
         "networkpolicies", name] => {
             Some(PathMatch {
-                routes: &[299u16],
+                routes: &[310u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5775,7 +6047,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "policy", "v1", "namespaces", namespace, "poddisruptionbudgets", name,
         "status"] => {
             Some(PathMatch {
-                routes: &[308u16, 309u16, 310u16],
+                routes: &[319u16, 320u16, 321u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5783,7 +6055,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "policy", "v1", "watch", "namespaces", namespace, "poddisruptionbudgets",
         ] => {
             Some(PathMatch {
-                routes: &[312u16],
+                routes: &[323u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5791,7 +6063,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "policy", "v1", "watch", "namespaces", namespace,
         "poddisruptionbudgets", name] => {
             Some(PathMatch {
-                routes: &[313u16],
+                routes: &[324u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5799,7 +6071,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "namespaces", namespace,
         "rolebindings"] => {
             Some(PathMatch {
-                routes: &[349u16],
+                routes: &[360u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5807,7 +6079,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "namespaces", namespace,
         "rolebindings", name] => {
             Some(PathMatch {
-                routes: &[350u16],
+                routes: &[361u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5815,7 +6087,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "namespaces", namespace,
         "roles"] => {
             Some(PathMatch {
-                routes: &[351u16],
+                routes: &[362u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -5823,7 +6095,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "namespaces", namespace,
         "roles", name] => {
             Some(PathMatch {
-                routes: &[352u16],
+                routes: &[363u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -5998,86 +6270,107 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
                 name: Some(*name),
             })
         }
+        ["apis", "apps", "v1", "namespaces", namespace, "controllerrevisions"] => {
+            Some(PathMatch {
+                routes: &[144u16, 145u16, 146u16],
+                namespace: Some(*namespace),
+                name: None,
+            })
+        }
+        ["apis", "apps", "v1", "namespaces", namespace, "controllerrevisions", name] => {
+            Some(PathMatch {
+                routes: &[147u16, 148u16, 149u16, 150u16],
+                namespace: Some(*namespace),
+                name: Some(*name),
+            })
+        }
         ["apis", "apps", "v1", "namespaces", namespace, "daemonsets"] => {
             Some(PathMatch {
-                routes: &[143u16, 144u16, 145u16],
+                routes: &[151u16, 152u16, 153u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "daemonsets", name] => {
             Some(PathMatch {
-                routes: &[146u16, 147u16, 148u16, 149u16],
+                routes: &[154u16, 155u16, 156u16, 157u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "deployments"] => {
             Some(PathMatch {
-                routes: &[153u16, 154u16, 155u16],
+                routes: &[161u16, 162u16, 163u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "deployments", name] => {
             Some(PathMatch {
-                routes: &[156u16, 157u16, 158u16, 159u16],
+                routes: &[164u16, 165u16, 166u16, 167u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "replicasets"] => {
             Some(PathMatch {
-                routes: &[166u16, 167u16, 168u16],
+                routes: &[174u16, 175u16, 176u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "replicasets", name] => {
             Some(PathMatch {
-                routes: &[169u16, 170u16, 171u16, 172u16],
+                routes: &[177u16, 178u16, 179u16, 180u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "statefulsets"] => {
             Some(PathMatch {
-                routes: &[179u16, 180u16, 181u16],
+                routes: &[187u16, 188u16, 189u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "apps", "v1", "namespaces", namespace, "statefulsets", name] => {
             Some(PathMatch {
-                routes: &[182u16, 183u16, 184u16, 185u16],
+                routes: &[190u16, 191u16, 192u16, 193u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
+        ["apis", "apps", "v1", "watch", "controllerrevisions"] => {
+            Some(PathMatch {
+                routes: &[202u16],
+                namespace: None,
+                name: None,
+            })
+        }
         ["apis", "apps", "v1", "watch", "daemonsets"] => {
             Some(PathMatch {
-                routes: &[194u16],
+                routes: &[203u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "apps", "v1", "watch", "deployments"] => {
             Some(PathMatch {
-                routes: &[195u16],
+                routes: &[204u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "apps", "v1", "watch", "replicasets"] => {
             Some(PathMatch {
-                routes: &[204u16],
+                routes: &[215u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "apps", "v1", "watch", "statefulsets"] => {
             Some(PathMatch {
-                routes: &[205u16],
+                routes: &[216u16],
                 namespace: None,
                 name: None,
             })
@@ -6085,7 +6378,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v1", "namespaces", namespace, "horizontalpodautoscalers",
         ] => {
             Some(PathMatch {
-                routes: &[235u16, 236u16, 237u16],
+                routes: &[246u16, 247u16, 248u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6093,14 +6386,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v1", "namespaces", namespace,
         "horizontalpodautoscalers", name] => {
             Some(PathMatch {
-                routes: &[238u16, 239u16, 240u16, 241u16],
+                routes: &[249u16, 250u16, 251u16, 252u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "autoscaling", "v1", "watch", "horizontalpodautoscalers"] => {
             Some(PathMatch {
-                routes: &[245u16],
+                routes: &[256u16],
                 namespace: None,
                 name: None,
             })
@@ -6108,7 +6401,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v2", "namespaces", namespace, "horizontalpodautoscalers",
         ] => {
             Some(PathMatch {
-                routes: &[221u16, 222u16, 223u16],
+                routes: &[232u16, 233u16, 234u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6116,63 +6409,63 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "autoscaling", "v2", "namespaces", namespace,
         "horizontalpodautoscalers", name] => {
             Some(PathMatch {
-                routes: &[224u16, 225u16, 226u16, 227u16],
+                routes: &[235u16, 236u16, 237u16, 238u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "autoscaling", "v2", "watch", "horizontalpodautoscalers"] => {
             Some(PathMatch {
-                routes: &[231u16],
+                routes: &[242u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "batch", "v1", "namespaces", namespace, "cronjobs"] => {
             Some(PathMatch {
-                routes: &[250u16, 251u16, 252u16],
+                routes: &[261u16, 262u16, 263u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "batch", "v1", "namespaces", namespace, "cronjobs", name] => {
             Some(PathMatch {
-                routes: &[253u16, 254u16, 255u16, 256u16],
+                routes: &[264u16, 265u16, 266u16, 267u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "batch", "v1", "namespaces", namespace, "jobs"] => {
             Some(PathMatch {
-                routes: &[260u16, 261u16, 262u16],
+                routes: &[271u16, 272u16, 273u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "batch", "v1", "namespaces", namespace, "jobs", name] => {
             Some(PathMatch {
-                routes: &[263u16, 264u16, 265u16, 266u16],
+                routes: &[274u16, 275u16, 276u16, 277u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "batch", "v1", "watch", "cronjobs"] => {
             Some(PathMatch {
-                routes: &[270u16],
+                routes: &[281u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "batch", "v1", "watch", "jobs"] => {
             Some(PathMatch {
-                routes: &[271u16],
+                routes: &[282u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "coordination.k8s.io", "v1", "namespaces", namespace, "leases"] => {
             Some(PathMatch {
-                routes: &[365u16, 366u16, 367u16],
+                routes: &[376u16, 377u16, 378u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6180,21 +6473,21 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "coordination.k8s.io", "v1", "namespaces", namespace, "leases", name,
         ] => {
             Some(PathMatch {
-                routes: &[368u16, 369u16, 370u16, 371u16],
+                routes: &[379u16, 380u16, 381u16, 382u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "coordination.k8s.io", "v1", "watch", "leases"] => {
             Some(PathMatch {
-                routes: &[372u16],
+                routes: &[383u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "discovery.k8s.io", "v1", "namespaces", namespace, "endpointslices"] => {
             Some(PathMatch {
-                routes: &[376u16, 377u16, 378u16],
+                routes: &[387u16, 388u16, 389u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6202,42 +6495,56 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "discovery.k8s.io", "v1", "namespaces", namespace, "endpointslices",
         name] => {
             Some(PathMatch {
-                routes: &[379u16, 380u16, 381u16, 382u16],
+                routes: &[390u16, 391u16, 392u16, 393u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "discovery.k8s.io", "v1", "watch", "endpointslices"] => {
             Some(PathMatch {
-                routes: &[383u16],
+                routes: &[394u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "events.k8s.io", "v1", "namespaces", namespace, "events"] => {
             Some(PathMatch {
-                routes: &[207u16, 208u16, 209u16],
+                routes: &[218u16, 219u16, 220u16],
                 namespace: Some(*namespace),
                 name: None,
             })
         }
         ["apis", "events.k8s.io", "v1", "namespaces", namespace, "events", name] => {
             Some(PathMatch {
-                routes: &[210u16, 211u16, 212u16, 213u16],
+                routes: &[221u16, 222u16, 223u16, 224u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "events.k8s.io", "v1", "watch", "events"] => {
             Some(PathMatch {
-                routes: &[214u16],
+                routes: &[225u16],
                 namespace: None,
                 name: None,
             })
         }
+        ["apis", "metrics.k8s.io", "v1beta1", "namespaces", namespace, "pods"] => {
+            Some(PathMatch {
+                routes: &[397u16],
+                namespace: Some(*namespace),
+                name: None,
+            })
+        }
+        ["apis", "metrics.k8s.io", "v1beta1", "namespaces", namespace, "pods", name] => {
+            Some(PathMatch {
+                routes: &[398u16],
+                namespace: Some(*namespace),
+                name: Some(*name),
+            })
+        }
         ["apis", "networking.k8s.io", "v1", "namespaces", namespace, "ingresses"] => {
             Some(PathMatch {
-                routes: &[277u16, 278u16, 279u16],
+                routes: &[288u16, 289u16, 290u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6245,7 +6552,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "namespaces", namespace, "ingresses", name,
         ] => {
             Some(PathMatch {
-                routes: &[280u16, 281u16, 282u16, 283u16],
+                routes: &[291u16, 292u16, 293u16, 294u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
@@ -6253,7 +6560,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "namespaces", namespace, "networkpolicies",
         ] => {
             Some(PathMatch {
-                routes: &[287u16, 288u16, 289u16],
+                routes: &[298u16, 299u16, 300u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6261,28 +6568,28 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "networking.k8s.io", "v1", "namespaces", namespace, "networkpolicies",
         name] => {
             Some(PathMatch {
-                routes: &[290u16, 291u16, 292u16, 293u16],
+                routes: &[301u16, 302u16, 303u16, 304u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "networking.k8s.io", "v1", "watch", "ingresses"] => {
             Some(PathMatch {
-                routes: &[295u16],
+                routes: &[306u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "networking.k8s.io", "v1", "watch", "networkpolicies"] => {
             Some(PathMatch {
-                routes: &[300u16],
+                routes: &[311u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "policy", "v1", "namespaces", namespace, "poddisruptionbudgets"] => {
             Some(PathMatch {
-                routes: &[301u16, 302u16, 303u16],
+                routes: &[312u16, 313u16, 314u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6290,14 +6597,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "policy", "v1", "namespaces", namespace, "poddisruptionbudgets", name,
         ] => {
             Some(PathMatch {
-                routes: &[304u16, 305u16, 306u16, 307u16],
+                routes: &[315u16, 316u16, 317u16, 318u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "policy", "v1", "watch", "poddisruptionbudgets"] => {
             Some(PathMatch {
-                routes: &[314u16],
+                routes: &[325u16],
                 namespace: None,
                 name: None,
             })
@@ -6305,7 +6612,7 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "namespaces", namespace,
         "rolebindings"] => {
             Some(PathMatch {
-                routes: &[329u16, 330u16, 331u16],
+                routes: &[340u16, 341u16, 342u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6313,14 +6620,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "namespaces", namespace,
         "rolebindings", name] => {
             Some(PathMatch {
-                routes: &[332u16, 333u16, 334u16, 335u16],
+                routes: &[343u16, 344u16, 345u16, 346u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "namespaces", namespace, "roles"] => {
             Some(PathMatch {
-                routes: &[336u16, 337u16, 338u16],
+                routes: &[347u16, 348u16, 349u16],
                 namespace: Some(*namespace),
                 name: None,
             })
@@ -6328,14 +6635,14 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "namespaces", namespace, "roles",
         name] => {
             Some(PathMatch {
-                routes: &[339u16, 340u16, 341u16, 342u16],
+                routes: &[350u16, 351u16, 352u16, 353u16],
                 namespace: Some(*namespace),
                 name: Some(*name),
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "clusterrolebindings"] => {
             Some(PathMatch {
-                routes: &[345u16],
+                routes: &[356u16],
                 namespace: None,
                 name: None,
             })
@@ -6343,49 +6650,49 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "clusterrolebindings", name,
         ] => {
             Some(PathMatch {
-                routes: &[346u16],
+                routes: &[357u16],
                 namespace: None,
                 name: Some(*name),
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "clusterroles"] => {
             Some(PathMatch {
-                routes: &[347u16],
+                routes: &[358u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "clusterroles", name] => {
             Some(PathMatch {
-                routes: &[348u16],
+                routes: &[359u16],
                 namespace: None,
                 name: Some(*name),
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "rolebindings"] => {
             Some(PathMatch {
-                routes: &[353u16],
+                routes: &[364u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "watch", "roles"] => {
             Some(PathMatch {
-                routes: &[354u16],
+                routes: &[365u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "storage.k8s.io", "v1", "watch", "storageclasses"] => {
             Some(PathMatch {
-                routes: &[362u16],
+                routes: &[373u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "storage.k8s.io", "v1", "watch", "storageclasses", name] => {
             Some(PathMatch {
-                routes: &[363u16],
+                routes: &[374u16],
                 namespace: None,
                 name: Some(*name),
             })
@@ -6628,177 +6935,205 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
                 name: None,
             })
         }
-        ["apis", "apps", "v1", "daemonsets"] => {
+        ["apis", "apps", "v1", "controllerrevisions"] => {
             Some(PathMatch {
                 routes: &[141u16],
                 namespace: None,
                 name: None,
             })
         }
-        ["apis", "apps", "v1", "deployments"] => {
+        ["apis", "apps", "v1", "daemonsets"] => {
             Some(PathMatch {
                 routes: &[142u16],
                 namespace: None,
                 name: None,
             })
         }
+        ["apis", "apps", "v1", "deployments"] => {
+            Some(PathMatch {
+                routes: &[143u16],
+                namespace: None,
+                name: None,
+            })
+        }
         ["apis", "apps", "v1", "replicasets"] => {
             Some(PathMatch {
-                routes: &[192u16],
+                routes: &[200u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "apps", "v1", "statefulsets"] => {
             Some(PathMatch {
-                routes: &[193u16],
+                routes: &[201u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => {
             Some(PathMatch {
-                routes: &[217u16],
+                routes: &[228u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => {
             Some(PathMatch {
-                routes: &[218u16],
+                routes: &[229u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "authorization.k8s.io", "v1", "selfsubjectrulesreviews"] => {
             Some(PathMatch {
-                routes: &[219u16],
+                routes: &[230u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "autoscaling", "v1", "horizontalpodautoscalers"] => {
             Some(PathMatch {
-                routes: &[234u16],
+                routes: &[245u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "autoscaling", "v2", "horizontalpodautoscalers"] => {
             Some(PathMatch {
-                routes: &[220u16],
+                routes: &[231u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "batch", "v1", "cronjobs"] => {
             Some(PathMatch {
-                routes: &[248u16],
+                routes: &[259u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "batch", "v1", "jobs"] => {
             Some(PathMatch {
-                routes: &[249u16],
+                routes: &[260u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "coordination.k8s.io", "v1", "leases"] => {
             Some(PathMatch {
-                routes: &[364u16],
+                routes: &[375u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "discovery.k8s.io", "v1", "endpointslices"] => {
             Some(PathMatch {
-                routes: &[375u16],
+                routes: &[386u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "events.k8s.io", "v1", "events"] => {
             Some(PathMatch {
-                routes: &[206u16],
+                routes: &[217u16],
+                namespace: None,
+                name: None,
+            })
+        }
+        ["apis", "metrics.k8s.io", "v1beta1", "nodes"] => {
+            Some(PathMatch {
+                routes: &[399u16],
+                namespace: None,
+                name: None,
+            })
+        }
+        ["apis", "metrics.k8s.io", "v1beta1", "nodes", name] => {
+            Some(PathMatch {
+                routes: &[400u16],
+                namespace: None,
+                name: Some(*name),
+            })
+        }
+        ["apis", "metrics.k8s.io", "v1beta1", "pods"] => {
+            Some(PathMatch {
+                routes: &[401u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "networking.k8s.io", "v1", "ingresses"] => {
             Some(PathMatch {
-                routes: &[276u16],
+                routes: &[287u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "networking.k8s.io", "v1", "networkpolicies"] => {
             Some(PathMatch {
-                routes: &[294u16],
+                routes: &[305u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "policy", "v1", "poddisruptionbudgets"] => {
             Some(PathMatch {
-                routes: &[311u16],
+                routes: &[322u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "clusterrolebindings"] => {
             Some(PathMatch {
-                routes: &[315u16, 316u16, 317u16],
+                routes: &[326u16, 327u16, 328u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "clusterrolebindings", name] => {
             Some(PathMatch {
-                routes: &[318u16, 319u16, 320u16, 321u16],
+                routes: &[329u16, 330u16, 331u16, 332u16],
                 namespace: None,
                 name: Some(*name),
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles"] => {
             Some(PathMatch {
-                routes: &[322u16, 323u16, 324u16],
+                routes: &[333u16, 334u16, 335u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "clusterroles", name] => {
             Some(PathMatch {
-                routes: &[325u16, 326u16, 327u16, 328u16],
+                routes: &[336u16, 337u16, 338u16, 339u16],
                 namespace: None,
                 name: Some(*name),
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "rolebindings"] => {
             Some(PathMatch {
-                routes: &[343u16],
+                routes: &[354u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "rbac.authorization.k8s.io", "v1", "roles"] => {
             Some(PathMatch {
-                routes: &[344u16],
+                routes: &[355u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "storage.k8s.io", "v1", "storageclasses"] => {
             Some(PathMatch {
-                routes: &[355u16, 356u16, 357u16],
+                routes: &[366u16, 367u16, 368u16],
                 namespace: None,
                 name: None,
             })
         }
         ["apis", "storage.k8s.io", "v1", "storageclasses", name] => {
             Some(PathMatch {
-                routes: &[358u16, 359u16, 360u16, 361u16],
+                routes: &[369u16, 370u16, 371u16, 372u16],
                 namespace: None,
                 name: Some(*name),
             })
@@ -6907,12 +7242,85 @@ pub fn match_path<'a>(segments: &[&'a str]) -> Option<PathMatch<'a>> {
 /// Every object schema of the spec, sorted by name (look up with [`schema_index`]).
 pub static SCHEMAS: &[Schema] = &[
     Schema {
-        name: "io.k8s.api.apps.v1.DaemonSet",
+        name: "io.k8s.api.apps.v1.ControllerRevision",
         fields: &[
             Field {
                 name: "apiVersion",
                 ty: Ty::String,
                 required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "data",
+                ty: Ty::Any,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "kind",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "metadata",
+                ty: Ty::Object(359usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "{}",
+            },
+            Field {
+                name: "revision",
+                ty: Ty::Integer,
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "0",
+            },
+        ],
+        gvks: &[("apps", "v1", "ControllerRevision")],
+        atomic: false,
+    },
+    Schema {
+        name: "io.k8s.api.apps.v1.ControllerRevisionList",
+        fields: &[
+            Field {
+                name: "apiVersion",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "items",
+                ty: Ty::Array(&Ty::Object(0usize)),
+                required: true,
                 patch_strategy: "",
                 merge_key: "",
                 list_type: "",
@@ -6942,9 +7350,49 @@ pub static SCHEMAS: &[Schema] = &[
                 map_type: "",
                 default: "{}",
             },
+        ],
+        gvks: &[("apps", "v1", "ControllerRevisionList")],
+        atomic: false,
+    },
+    Schema {
+        name: "io.k8s.api.apps.v1.DaemonSet",
+        fields: &[
+            Field {
+                name: "apiVersion",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "kind",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "metadata",
+                ty: Ty::Object(359usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "{}",
+            },
             Field {
                 name: "spec",
-                ty: Ty::Object(3usize),
+                ty: Ty::Object(5usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -6955,7 +7403,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(4usize),
+                ty: Ty::Object(6usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7046,7 +7494,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(0usize)),
+                ty: Ty::Array(&Ty::Object(2usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7068,7 +7516,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7108,7 +7556,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7119,7 +7567,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "template",
-                ty: Ty::Object(239usize),
+                ty: Ty::Object(241usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7130,7 +7578,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "updateStrategy",
-                ty: Ty::Object(5usize),
+                ty: Ty::Object(7usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7159,7 +7607,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(1usize)),
+                ty: Ty::Array(&Ty::Object(3usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -7265,7 +7713,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "rollingUpdate",
-                ty: Ty::Object(17usize),
+                ty: Ty::Object(19usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7316,7 +7764,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7327,7 +7775,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(9usize),
+                ty: Ty::Object(11usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7338,7 +7786,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(10usize),
+                ty: Ty::Object(12usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7440,7 +7888,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(6usize)),
+                ty: Ty::Array(&Ty::Object(8usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7462,7 +7910,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7535,7 +7983,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7546,7 +7994,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "strategy",
-                ty: Ty::Object(11usize),
+                ty: Ty::Object(13usize),
                 required: false,
                 patch_strategy: "retainKeys",
                 merge_key: "",
@@ -7557,7 +8005,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "template",
-                ty: Ty::Object(239usize),
+                ty: Ty::Object(241usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7597,7 +8045,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(7usize)),
+                ty: Ty::Array(&Ty::Object(9usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -7681,7 +8129,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "rollingUpdate",
-                ty: Ty::Object(18usize),
+                ty: Ty::Object(20usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7732,7 +8180,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7743,7 +8191,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(15usize),
+                ty: Ty::Object(17usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7754,7 +8202,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(16usize),
+                ty: Ty::Object(18usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7845,7 +8293,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(12usize)),
+                ty: Ty::Array(&Ty::Object(14usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7867,7 +8315,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7907,7 +8355,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -7918,7 +8366,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "template",
-                ty: Ty::Object(239usize),
+                ty: Ty::Object(241usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -7947,7 +8395,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(13usize)),
+                ty: Ty::Array(&Ty::Object(15usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -8129,7 +8577,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8140,7 +8588,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(25usize),
+                ty: Ty::Object(27usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8151,7 +8599,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(26usize),
+                ty: Ty::Object(28usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8242,7 +8690,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(20usize)),
+                ty: Ty::Array(&Ty::Object(22usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -8264,7 +8712,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8340,7 +8788,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ordinals",
-                ty: Ty::Object(23usize),
+                ty: Ty::Object(25usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8351,7 +8799,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "persistentVolumeClaimRetentionPolicy",
-                ty: Ty::Object(24usize),
+                ty: Ty::Object(26usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8395,7 +8843,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -8417,7 +8865,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "template",
-                ty: Ty::Object(239usize),
+                ty: Ty::Object(241usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -8428,7 +8876,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "updateStrategy",
-                ty: Ty::Object(27usize),
+                ty: Ty::Object(29usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8439,7 +8887,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumeClaimTemplates",
-                ty: Ty::Array(&Ty::Object(209usize)),
+                ty: Ty::Array(&Ty::Object(211usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8479,7 +8927,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(21usize)),
+                ty: Ty::Array(&Ty::Object(23usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -8574,7 +9022,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "rollingUpdate",
-                ty: Ty::Object(19usize),
+                ty: Ty::Object(21usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8676,7 +9124,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8687,7 +9135,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(30usize),
+                ty: Ty::Object(32usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8705,7 +9153,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "userInfo",
-                ty: Ty::Object(34usize),
+                ty: Ty::Object(36usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8745,7 +9193,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8756,7 +9204,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(32usize),
+                ty: Ty::Object(34usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -8767,7 +9215,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(33usize),
+                ty: Ty::Object(35usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8796,7 +9244,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "boundObjectRef",
-                ty: Ty::Object(28usize),
+                ty: Ty::Object(30usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8916,7 +9364,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "requirements",
-                ty: Ty::Array(&Ty::Object(352usize)),
+                ty: Ty::Array(&Ty::Object(354usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -8945,7 +9393,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "requirements",
-                ty: Ty::Array(&Ty::Object(354usize)),
+                ty: Ty::Array(&Ty::Object(356usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9021,7 +9469,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "fieldSelector",
-                ty: Ty::Object(35usize),
+                ty: Ty::Object(37usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9043,7 +9491,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "labelSelector",
-                ty: Ty::Object(36usize),
+                ty: Ty::Object(38usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9200,7 +9648,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9211,7 +9659,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(42usize),
+                ty: Ty::Object(44usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9222,7 +9670,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(45usize),
+                ty: Ty::Object(47usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9240,7 +9688,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "nonResourceAttributes",
-                ty: Ty::Object(37usize),
+                ty: Ty::Object(39usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9251,7 +9699,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resourceAttributes",
-                ty: Ty::Object(39usize),
+                ty: Ty::Object(41usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9291,7 +9739,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9302,7 +9750,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(44usize),
+                ty: Ty::Object(46usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9313,7 +9761,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(46usize),
+                ty: Ty::Object(48usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9422,7 +9870,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nonResourceRules",
-                ty: Ty::Array(&Ty::Object(38usize)),
+                ty: Ty::Array(&Ty::Object(40usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9433,7 +9881,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resourceRules",
-                ty: Ty::Array(&Ty::Object(40usize)),
+                ty: Ty::Array(&Ty::Object(42usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9513,7 +9961,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9524,7 +9972,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(50usize),
+                ty: Ty::Object(52usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9535,7 +9983,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(51usize),
+                ty: Ty::Object(53usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9564,7 +10012,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(48usize)),
+                ty: Ty::Array(&Ty::Object(50usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9586,7 +10034,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9626,7 +10074,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "scaleTargetRef",
-                ty: Ty::Object(47usize),
+                ty: Ty::Object(49usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9739,7 +10187,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9750,7 +10198,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(53usize),
+                ty: Ty::Object(55usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9761,7 +10209,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(54usize),
+                ty: Ty::Object(56usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -9848,7 +10296,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "target",
-                ty: Ty::Object(71usize),
+                ty: Ty::Object(73usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9877,7 +10325,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "current",
-                ty: Ty::Object(72usize),
+                ty: Ty::Object(74usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9946,7 +10394,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "metric",
-                ty: Ty::Object(68usize),
+                ty: Ty::Object(70usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9957,7 +10405,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "target",
-                ty: Ty::Object(71usize),
+                ty: Ty::Object(73usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9975,7 +10423,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "current",
-                ty: Ty::Object(72usize),
+                ty: Ty::Object(74usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -9986,7 +10434,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metric",
-                ty: Ty::Object(68usize),
+                ty: Ty::Object(70usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10044,7 +10492,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "policies",
-                ty: Ty::Array(&Ty::Object(60usize)),
+                ty: Ty::Array(&Ty::Object(62usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10117,7 +10565,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10128,7 +10576,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(66usize),
+                ty: Ty::Object(68usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10139,7 +10587,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(67usize),
+                ty: Ty::Object(69usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10157,7 +10605,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "scaleDown",
-                ty: Ty::Object(61usize),
+                ty: Ty::Object(63usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10168,7 +10616,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "scaleUp",
-                ty: Ty::Object(61usize),
+                ty: Ty::Object(63usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10259,7 +10707,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(62usize)),
+                ty: Ty::Array(&Ty::Object(64usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10281,7 +10729,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10299,7 +10747,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "behavior",
-                ty: Ty::Object(63usize),
+                ty: Ty::Object(65usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10321,7 +10769,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metrics",
-                ty: Ty::Array(&Ty::Object(69usize)),
+                ty: Ty::Array(&Ty::Object(71usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10343,7 +10791,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "scaleTargetRef",
-                ty: Ty::Object(57usize),
+                ty: Ty::Object(59usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10361,7 +10809,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(64usize)),
+                ty: Ty::Array(&Ty::Object(66usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -10372,7 +10820,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "currentMetrics",
-                ty: Ty::Array(&Ty::Object(70usize)),
+                ty: Ty::Array(&Ty::Object(72usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10445,7 +10893,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10463,7 +10911,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "containerResource",
-                ty: Ty::Object(55usize),
+                ty: Ty::Object(57usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10474,7 +10922,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "external",
-                ty: Ty::Object(58usize),
+                ty: Ty::Object(60usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10485,17 +10933,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "object",
-                ty: Ty::Object(73usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "pods",
                 ty: Ty::Object(75usize),
                 required: false,
                 patch_strategy: "",
@@ -10506,8 +10943,19 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
-                name: "resource",
+                name: "pods",
                 ty: Ty::Object(77usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "resource",
+                ty: Ty::Object(79usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10536,7 +10984,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "containerResource",
-                ty: Ty::Object(56usize),
+                ty: Ty::Object(58usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10547,7 +10995,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "external",
-                ty: Ty::Object(59usize),
+                ty: Ty::Object(61usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10558,17 +11006,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "object",
-                ty: Ty::Object(74usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "pods",
                 ty: Ty::Object(76usize),
                 required: false,
                 patch_strategy: "",
@@ -10579,8 +11016,19 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
-                name: "resource",
+                name: "pods",
                 ty: Ty::Object(78usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "resource",
+                ty: Ty::Object(80usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10700,7 +11148,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "describedObject",
-                ty: Ty::Object(57usize),
+                ty: Ty::Object(59usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10711,7 +11159,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metric",
-                ty: Ty::Object(68usize),
+                ty: Ty::Object(70usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10722,7 +11170,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "target",
-                ty: Ty::Object(71usize),
+                ty: Ty::Object(73usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10740,7 +11188,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "current",
-                ty: Ty::Object(72usize),
+                ty: Ty::Object(74usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10751,7 +11199,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "describedObject",
-                ty: Ty::Object(57usize),
+                ty: Ty::Object(59usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10762,7 +11210,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metric",
-                ty: Ty::Object(68usize),
+                ty: Ty::Object(70usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10780,7 +11228,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "metric",
-                ty: Ty::Object(68usize),
+                ty: Ty::Object(70usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10791,7 +11239,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "target",
-                ty: Ty::Object(71usize),
+                ty: Ty::Object(73usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10809,7 +11257,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "current",
-                ty: Ty::Object(72usize),
+                ty: Ty::Object(74usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10820,7 +11268,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metric",
-                ty: Ty::Object(68usize),
+                ty: Ty::Object(70usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10849,7 +11297,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "target",
-                ty: Ty::Object(71usize),
+                ty: Ty::Object(73usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10867,7 +11315,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "current",
-                ty: Ty::Object(72usize),
+                ty: Ty::Object(74usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10918,7 +11366,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10929,7 +11377,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(81usize),
+                ty: Ty::Object(83usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10940,7 +11388,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(82usize),
+                ty: Ty::Object(84usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -10969,7 +11417,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(79usize)),
+                ty: Ty::Array(&Ty::Object(81usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -10991,7 +11439,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11031,7 +11479,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "jobTemplate",
-                ty: Ty::Object(88usize),
+                ty: Ty::Object(90usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -11104,7 +11552,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "active",
-                ty: Ty::Array(&Ty::Object(207usize)),
+                ty: Ty::Array(&Ty::Object(209usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11166,7 +11614,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11177,7 +11625,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(86usize),
+                ty: Ty::Object(88usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11188,7 +11636,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(87usize),
+                ty: Ty::Object(89usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11290,7 +11738,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(83usize)),
+                ty: Ty::Array(&Ty::Object(85usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -11312,7 +11760,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11429,7 +11877,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podFailurePolicy",
-                ty: Ty::Object(89usize),
+                ty: Ty::Object(91usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11451,7 +11899,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11462,7 +11910,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "successPolicy",
-                ty: Ty::Object(93usize),
+                ty: Ty::Object(95usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11484,7 +11932,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "template",
-                ty: Ty::Object(239usize),
+                ty: Ty::Object(241usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -11546,7 +11994,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(84usize)),
+                ty: Ty::Array(&Ty::Object(86usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -11623,7 +12071,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "uncountedTerminatedPods",
-                ty: Ty::Object(95usize),
+                ty: Ty::Object(97usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11641,7 +12089,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11652,7 +12100,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(86usize),
+                ty: Ty::Object(88usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11670,7 +12118,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "rules",
-                ty: Ty::Array(&Ty::Object(92usize)),
+                ty: Ty::Array(&Ty::Object(94usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -11768,7 +12216,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "onExitCodes",
-                ty: Ty::Object(90usize),
+                ty: Ty::Object(92usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11779,7 +12227,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "onPodConditions",
-                ty: Ty::Array(&Ty::Object(91usize)),
+                ty: Ty::Array(&Ty::Object(93usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11797,7 +12245,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "rules",
-                ty: Ty::Array(&Ty::Object(94usize)),
+                ty: Ty::Array(&Ty::Object(96usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -11895,7 +12343,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11906,7 +12354,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(98usize),
+                ty: Ty::Object(100usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -11935,7 +12383,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(96usize)),
+                ty: Ty::Array(&Ty::Object(98usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -11957,7 +12405,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12110,7 +12558,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "nodeAffinity",
-                ty: Ty::Object(190usize),
+                ty: Ty::Object(192usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12121,7 +12569,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podAffinity",
-                ty: Ty::Object(221usize),
+                ty: Ty::Object(223usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12132,7 +12580,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podAntiAffinity",
-                ty: Ty::Object(223usize),
+                ty: Ty::Object(225usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12372,7 +12820,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "controllerExpandSecretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12383,7 +12831,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "controllerPublishSecretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12416,7 +12864,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nodeExpandSecretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12427,7 +12875,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nodePublishSecretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12438,7 +12886,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nodeStageSecretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12511,7 +12959,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nodePublishSecretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12624,7 +13072,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12697,7 +13145,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12748,7 +13196,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12799,7 +13247,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12846,7 +13294,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "labelSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -12963,7 +13411,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13061,7 +13509,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(115usize)),
+                ty: Ty::Array(&Ty::Object(117usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -13083,7 +13531,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13163,7 +13611,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(173usize)),
+                ty: Ty::Array(&Ty::Object(175usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13214,7 +13662,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(173usize)),
+                ty: Ty::Array(&Ty::Object(175usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13276,7 +13724,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "env",
-                ty: Ty::Array(&Ty::Object(146usize)),
+                ty: Ty::Array(&Ty::Object(148usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -13287,7 +13735,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "envFrom",
-                ty: Ty::Array(&Ty::Object(145usize)),
+                ty: Ty::Array(&Ty::Object(147usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13320,7 +13768,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "lifecycle",
-                ty: Ty::Object(174usize),
+                ty: Ty::Object(176usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13331,7 +13779,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "livenessProbe",
-                ty: Ty::Object(243usize),
+                ty: Ty::Object(245usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13353,7 +13801,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(125usize)),
+                ty: Ty::Array(&Ty::Object(127usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "containerPort",
@@ -13364,7 +13812,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "readinessProbe",
-                ty: Ty::Object(243usize),
+                ty: Ty::Object(245usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13375,7 +13823,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resizePolicy",
-                ty: Ty::Array(&Ty::Object(126usize)),
+                ty: Ty::Array(&Ty::Object(128usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13386,7 +13834,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Object(251usize),
+                ty: Ty::Object(253usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13408,7 +13856,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "restartPolicyRules",
-                ty: Ty::Array(&Ty::Object(127usize)),
+                ty: Ty::Array(&Ty::Object(129usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13419,7 +13867,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "securityContext",
-                ty: Ty::Object(264usize),
+                ty: Ty::Object(266usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13430,7 +13878,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "startupProbe",
-                ty: Ty::Object(243usize),
+                ty: Ty::Object(245usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13496,7 +13944,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumeDevices",
-                ty: Ty::Array(&Ty::Object(287usize)),
+                ty: Ty::Array(&Ty::Object(289usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "devicePath",
@@ -13507,7 +13955,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumeMounts",
-                ty: Ty::Array(&Ty::Object(288usize)),
+                ty: Ty::Array(&Ty::Object(290usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "mountPath",
@@ -13707,7 +14155,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "exitCodes",
-                ty: Ty::Object(128usize),
+                ty: Ty::Object(130usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13754,7 +14202,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "running",
-                ty: Ty::Object(130usize),
+                ty: Ty::Object(132usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13765,7 +14213,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "terminated",
-                ty: Ty::Object(131usize),
+                ty: Ty::Object(133usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13776,7 +14224,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "waiting",
-                ty: Ty::Object(132usize),
+                ty: Ty::Object(134usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -13936,7 +14384,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "allocatedResourcesStatus",
-                ty: Ty::Array(&Ty::Object(252usize)),
+                ty: Ty::Array(&Ty::Object(254usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -13980,7 +14428,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "lastState",
-                ty: Ty::Object(129usize),
+                ty: Ty::Object(131usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14013,7 +14461,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Object(251usize),
+                ty: Ty::Object(253usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14046,7 +14494,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "state",
-                ty: Ty::Object(129usize),
+                ty: Ty::Object(131usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14068,7 +14516,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "user",
-                ty: Ty::Object(134usize),
+                ty: Ty::Object(136usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14079,7 +14527,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumeMounts",
-                ty: Ty::Array(&Ty::Object(289usize)),
+                ty: Ty::Array(&Ty::Object(291usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "mountPath",
@@ -14097,7 +14545,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "linux",
-                ty: Ty::Object(176usize),
+                ty: Ty::Object(178usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14133,7 +14581,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(137usize)),
+                ty: Ty::Array(&Ty::Object(139usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14151,7 +14599,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "fieldRef",
-                ty: Ty::Object(206usize),
+                ty: Ty::Object(208usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14184,7 +14632,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resourceFieldRef",
-                ty: Ty::Object(249usize),
+                ty: Ty::Object(251usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14213,7 +14661,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(137usize)),
+                ty: Ty::Array(&Ty::Object(139usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14293,7 +14741,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "targetRef",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14362,7 +14810,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "addresses",
-                ty: Ty::Array(&Ty::Object(140usize)),
+                ty: Ty::Array(&Ty::Object(142usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14373,7 +14821,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "notReadyAddresses",
-                ty: Ty::Array(&Ty::Object(140usize)),
+                ty: Ty::Array(&Ty::Object(142usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14384,7 +14832,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(141usize)),
+                ty: Ty::Array(&Ty::Object(143usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14424,7 +14872,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14435,7 +14883,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "subsets",
-                ty: Ty::Array(&Ty::Object(142usize)),
+                ty: Ty::Array(&Ty::Object(144usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14464,7 +14912,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(143usize)),
+                ty: Ty::Array(&Ty::Object(145usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -14486,7 +14934,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14504,7 +14952,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "configMapRef",
-                ty: Ty::Object(116usize),
+                ty: Ty::Object(118usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14526,7 +14974,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(258usize),
+                ty: Ty::Object(260usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14566,7 +15014,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "valueFrom",
-                ty: Ty::Object(147usize),
+                ty: Ty::Object(149usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14584,7 +15032,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "configMapKeyRef",
-                ty: Ty::Object(117usize),
+                ty: Ty::Object(119usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14595,7 +15043,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "fieldRef",
-                ty: Ty::Object(206usize),
+                ty: Ty::Object(208usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14606,7 +15054,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "fileKeyRef",
-                ty: Ty::Object(156usize),
+                ty: Ty::Object(158usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14617,7 +15065,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resourceFieldRef",
-                ty: Ty::Object(249usize),
+                ty: Ty::Object(251usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14628,7 +15076,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretKeyRef",
-                ty: Ty::Object(259usize),
+                ty: Ty::Object(261usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14668,7 +15116,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "env",
-                ty: Ty::Array(&Ty::Object(146usize)),
+                ty: Ty::Array(&Ty::Object(148usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -14679,7 +15127,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "envFrom",
-                ty: Ty::Array(&Ty::Object(145usize)),
+                ty: Ty::Array(&Ty::Object(147usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14712,7 +15160,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "lifecycle",
-                ty: Ty::Object(174usize),
+                ty: Ty::Object(176usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14723,7 +15171,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "livenessProbe",
-                ty: Ty::Object(243usize),
+                ty: Ty::Object(245usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14745,7 +15193,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(125usize)),
+                ty: Ty::Array(&Ty::Object(127usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "containerPort",
@@ -14756,7 +15204,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "readinessProbe",
-                ty: Ty::Object(243usize),
+                ty: Ty::Object(245usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14767,7 +15215,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resizePolicy",
-                ty: Ty::Array(&Ty::Object(126usize)),
+                ty: Ty::Array(&Ty::Object(128usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14778,7 +15226,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Object(251usize),
+                ty: Ty::Object(253usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14800,7 +15248,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "restartPolicyRules",
-                ty: Ty::Array(&Ty::Object(127usize)),
+                ty: Ty::Array(&Ty::Object(129usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14811,7 +15259,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "securityContext",
-                ty: Ty::Object(264usize),
+                ty: Ty::Object(266usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14822,7 +15270,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "startupProbe",
-                ty: Ty::Object(243usize),
+                ty: Ty::Object(245usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -14899,7 +15347,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumeDevices",
-                ty: Ty::Array(&Ty::Object(287usize)),
+                ty: Ty::Array(&Ty::Object(289usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "devicePath",
@@ -14910,7 +15358,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumeMounts",
-                ty: Ty::Array(&Ty::Object(288usize)),
+                ty: Ty::Array(&Ty::Object(290usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "mountPath",
@@ -14939,7 +15387,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "volumeClaimTemplate",
-                ty: Ty::Object(214usize),
+                ty: Ty::Object(216usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15012,7 +15460,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "involvedObject",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -15056,7 +15504,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -15078,7 +15526,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "related",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15111,7 +15559,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "series",
-                ty: Ty::Object(152usize),
+                ty: Ty::Object(154usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15122,7 +15570,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "source",
-                ty: Ty::Object(153usize),
+                ty: Ty::Object(155usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15162,7 +15610,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(150usize)),
+                ty: Ty::Array(&Ty::Object(152usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -15184,7 +15632,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15435,7 +15883,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15497,7 +15945,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -15766,7 +16214,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "httpHeaders",
-                ty: Ty::Array(&Ty::Object(166usize)),
+                ty: Ty::Array(&Ty::Object(168usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16021,7 +16469,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16149,7 +16597,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16247,7 +16695,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "postStart",
-                ty: Ty::Object(175usize),
+                ty: Ty::Object(177usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16258,7 +16706,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "preStop",
-                ty: Ty::Object(175usize),
+                ty: Ty::Object(177usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16287,7 +16735,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "exec",
-                ty: Ty::Object(154usize),
+                ty: Ty::Object(156usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16298,7 +16746,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "httpGet",
-                ty: Ty::Object(165usize),
+                ty: Ty::Object(167usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16309,7 +16757,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "sleep",
-                ty: Ty::Object(274usize),
+                ty: Ty::Object(276usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16320,7 +16768,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "tcpSocket",
-                ty: Ty::Object(278usize),
+                ty: Ty::Object(280usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16411,7 +16859,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(240usize)),
+                ty: Ty::Array(&Ty::Object(242usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16429,7 +16877,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "ingress",
-                ty: Ty::Array(&Ty::Object(177usize)),
+                ty: Ty::Array(&Ty::Object(179usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16585,7 +17033,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16596,7 +17044,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(186usize),
+                ty: Ty::Object(188usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16607,7 +17055,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(187usize),
+                ty: Ty::Object(189usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16698,7 +17146,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(183usize)),
+                ty: Ty::Array(&Ty::Object(185usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -16720,7 +17168,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16756,7 +17204,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(184usize)),
+                ty: Ty::Array(&Ty::Object(186usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -16807,7 +17255,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16818,7 +17266,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(202usize),
+                ty: Ty::Object(204usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16829,7 +17277,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(203usize),
+                ty: Ty::Object(205usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16876,7 +17324,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "preferredDuringSchedulingIgnoredDuringExecution",
-                ty: Ty::Array(&Ty::Object(242usize)),
+                ty: Ty::Array(&Ty::Object(244usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16887,7 +17335,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "requiredDuringSchedulingIgnoredDuringExecution",
-                ty: Ty::Object(199usize),
+                ty: Ty::Object(201usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16978,7 +17426,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "configMap",
-                ty: Ty::Object(119usize),
+                ty: Ty::Object(121usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -16996,7 +17444,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "active",
-                ty: Ty::Object(192usize),
+                ty: Ty::Object(194usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17007,7 +17455,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "assigned",
-                ty: Ty::Object(192usize),
+                ty: Ty::Object(194usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17029,7 +17477,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "lastKnownGood",
-                ty: Ty::Object(192usize),
+                ty: Ty::Object(194usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17047,7 +17495,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "kubeletEndpoint",
-                ty: Ty::Object(135usize),
+                ty: Ty::Object(137usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17094,7 +17542,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(188usize)),
+                ty: Ty::Array(&Ty::Object(190usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -17116,7 +17564,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17134,7 +17582,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "features",
-                ty: Ty::Object(198usize),
+                ty: Ty::Object(200usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17192,7 +17640,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "nodeSelectorTerms",
-                ty: Ty::Array(&Ty::Object(201usize)),
+                ty: Ty::Array(&Ty::Object(203usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -17250,7 +17698,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "matchExpressions",
-                ty: Ty::Array(&Ty::Object(200usize)),
+                ty: Ty::Array(&Ty::Object(202usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17261,7 +17709,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "matchFields",
-                ty: Ty::Array(&Ty::Object(200usize)),
+                ty: Ty::Array(&Ty::Object(202usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17279,7 +17727,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "configSource",
-                ty: Ty::Object(192usize),
+                ty: Ty::Object(194usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17334,7 +17782,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "taints",
-                ty: Ty::Array(&Ty::Object(279usize)),
+                ty: Ty::Array(&Ty::Object(281usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17363,7 +17811,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "addresses",
-                ty: Ty::Array(&Ty::Object(189usize)),
+                ty: Ty::Array(&Ty::Object(191usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -17396,7 +17844,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(191usize)),
+                ty: Ty::Array(&Ty::Object(193usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -17407,7 +17855,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "config",
-                ty: Ty::Object(193usize),
+                ty: Ty::Object(195usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17418,7 +17866,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "daemonEndpoints",
-                ty: Ty::Object(194usize),
+                ty: Ty::Object(196usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17440,7 +17888,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "features",
-                ty: Ty::Object(195usize),
+                ty: Ty::Object(197usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17451,7 +17899,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "images",
-                ty: Ty::Array(&Ty::Object(124usize)),
+                ty: Ty::Array(&Ty::Object(126usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17462,7 +17910,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nodeInfo",
-                ty: Ty::Object(205usize),
+                ty: Ty::Object(207usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17484,7 +17932,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "runtimeHandlers",
-                ty: Ty::Array(&Ty::Object(197usize)),
+                ty: Ty::Array(&Ty::Object(199usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17495,7 +17943,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumesAttached",
-                ty: Ty::Array(&Ty::Object(102usize)),
+                ty: Ty::Array(&Ty::Object(104usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17641,7 +18089,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "swap",
-                ty: Ty::Object(204usize),
+                ty: Ty::Object(206usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17805,7 +18253,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17816,7 +18264,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(217usize),
+                ty: Ty::Object(219usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17827,7 +18275,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(218usize),
+                ty: Ty::Object(220usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17867,7 +18315,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17878,7 +18326,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(212usize),
+                ty: Ty::Object(214usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17889,7 +18337,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(213usize),
+                ty: Ty::Object(215usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -17991,7 +18439,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(209usize)),
+                ty: Ty::Array(&Ty::Object(211usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -18013,7 +18461,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18042,7 +18490,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "dataSource",
-                ty: Ty::Object(284usize),
+                ty: Ty::Object(286usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18053,7 +18501,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "dataSourceRef",
-                ty: Ty::Object(285usize),
+                ty: Ty::Object(287usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18064,7 +18512,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Object(292usize),
+                ty: Ty::Object(294usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18075,7 +18523,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18181,7 +18629,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(210usize)),
+                ty: Ty::Array(&Ty::Object(212usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -18203,7 +18651,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "modifyVolumeStatus",
-                ty: Ty::Object(181usize),
+                ty: Ty::Object(183usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18232,7 +18680,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18243,7 +18691,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(212usize),
+                ty: Ty::Object(214usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -18301,7 +18749,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(208usize)),
+                ty: Ty::Array(&Ty::Object(210usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -18323,7 +18771,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18352,7 +18800,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "awsElasticBlockStore",
-                ty: Ty::Object(99usize),
+                ty: Ty::Object(101usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18363,7 +18811,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "azureDisk",
-                ty: Ty::Object(103usize),
+                ty: Ty::Object(105usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18374,7 +18822,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "azureFile",
-                ty: Ty::Object(104usize),
+                ty: Ty::Object(106usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18396,17 +18844,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "cephfs",
-                ty: Ty::Object(109usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "cinder",
                 ty: Ty::Object(111usize),
                 required: false,
                 patch_strategy: "",
@@ -18417,8 +18854,19 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
+                name: "cinder",
+                ty: Ty::Object(113usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
                 name: "claimRef",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18429,7 +18877,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "csi",
-                ty: Ty::Object(106usize),
+                ty: Ty::Object(108usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18440,17 +18888,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "fc",
-                ty: Ty::Object(155usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "flexVolume",
                 ty: Ty::Object(157usize),
                 required: false,
                 patch_strategy: "",
@@ -18461,7 +18898,7 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
-                name: "flocker",
+                name: "flexVolume",
                 ty: Ty::Object(159usize),
                 required: false,
                 patch_strategy: "",
@@ -18472,8 +18909,19 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
+                name: "flocker",
+                ty: Ty::Object(161usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
                 name: "gcePersistentDisk",
-                ty: Ty::Object(160usize),
+                ty: Ty::Object(162usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18484,7 +18932,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "glusterfs",
-                ty: Ty::Object(163usize),
+                ty: Ty::Object(165usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18495,7 +18943,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "hostPath",
-                ty: Ty::Object(169usize),
+                ty: Ty::Object(171usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18506,7 +18954,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "iscsi",
-                ty: Ty::Object(170usize),
+                ty: Ty::Object(172usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18517,7 +18965,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "local",
-                ty: Ty::Object(180usize),
+                ty: Ty::Object(182usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18539,7 +18987,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nfs",
-                ty: Ty::Object(182usize),
+                ty: Ty::Object(184usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18550,7 +18998,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nodeAffinity",
-                ty: Ty::Object(290usize),
+                ty: Ty::Object(292usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18572,7 +19020,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "photonPersistentDisk",
-                ty: Ty::Object(219usize),
+                ty: Ty::Object(221usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18583,7 +19031,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "portworxVolume",
-                ty: Ty::Object(241usize),
+                ty: Ty::Object(243usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18594,7 +19042,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "quobyte",
-                ty: Ty::Object(245usize),
+                ty: Ty::Object(247usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18605,7 +19053,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "rbd",
-                ty: Ty::Object(246usize),
+                ty: Ty::Object(248usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18616,7 +19064,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "scaleIO",
-                ty: Ty::Object(254usize),
+                ty: Ty::Object(256usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18638,7 +19086,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "storageos",
-                ty: Ty::Object(275usize),
+                ty: Ty::Object(277usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18671,7 +19119,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "vsphereVolume",
-                ty: Ty::Object(293usize),
+                ty: Ty::Object(295usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18791,7 +19239,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18802,7 +19250,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(237usize),
+                ty: Ty::Object(239usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18813,7 +19261,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(238usize),
+                ty: Ty::Object(240usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18831,7 +19279,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "preferredDuringSchedulingIgnoredDuringExecution",
-                ty: Ty::Array(&Ty::Object(294usize)),
+                ty: Ty::Array(&Ty::Object(296usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18842,7 +19290,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "requiredDuringSchedulingIgnoredDuringExecution",
-                ty: Ty::Array(&Ty::Object(222usize)),
+                ty: Ty::Array(&Ty::Object(224usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18860,7 +19308,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "labelSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18893,7 +19341,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "namespaceSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18933,7 +19381,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "preferredDuringSchedulingIgnoredDuringExecution",
-                ty: Ty::Array(&Ty::Object(294usize)),
+                ty: Ty::Array(&Ty::Object(296usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -18944,7 +19392,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "requiredDuringSchedulingIgnoredDuringExecution",
-                ty: Ty::Array(&Ty::Object(222usize)),
+                ty: Ty::Array(&Ty::Object(224usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19141,7 +19589,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "options",
-                ty: Ty::Array(&Ty::Object(227usize)),
+                ty: Ty::Array(&Ty::Object(229usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19199,7 +19647,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "requestMappings",
-                ty: Ty::Array(&Ty::Object(123usize)),
+                ty: Ty::Array(&Ty::Object(125usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -19257,7 +19705,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(220usize)),
+                ty: Ty::Array(&Ty::Object(222usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -19279,7 +19727,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19420,7 +19868,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "appArmorProfile",
-                ty: Ty::Object(101usize),
+                ty: Ty::Object(103usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19497,7 +19945,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "seLinuxOptions",
-                ty: Ty::Object(253usize),
+                ty: Ty::Object(255usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19508,7 +19956,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "seccompProfile",
-                ty: Ty::Object(256usize),
+                ty: Ty::Object(258usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19541,7 +19989,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "sysctls",
-                ty: Ty::Array(&Ty::Object(277usize)),
+                ty: Ty::Array(&Ty::Object(279usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19552,7 +20000,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "windowsOptions",
-                ty: Ty::Object(295usize),
+                ty: Ty::Object(297usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19581,7 +20029,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "affinity",
-                ty: Ty::Object(100usize),
+                ty: Ty::Object(102usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19603,7 +20051,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "containers",
-                ty: Ty::Array(&Ty::Object(122usize)),
+                ty: Ty::Array(&Ty::Object(124usize)),
                 required: true,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -19614,7 +20062,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "dnsConfig",
-                ty: Ty::Object(226usize),
+                ty: Ty::Object(228usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19647,7 +20095,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ephemeralContainers",
-                ty: Ty::Array(&Ty::Object(148usize)),
+                ty: Ty::Array(&Ty::Object(150usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -19658,7 +20106,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "hostAliases",
-                ty: Ty::Array(&Ty::Object(167usize)),
+                ty: Ty::Array(&Ty::Object(169usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "ip",
@@ -19735,7 +20183,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "imagePullSecrets",
-                ty: Ty::Array(&Ty::Object(179usize)),
+                ty: Ty::Array(&Ty::Object(181usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -19746,7 +20194,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "initContainers",
-                ty: Ty::Array(&Ty::Object(122usize)),
+                ty: Ty::Array(&Ty::Object(124usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -19779,7 +20227,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "os",
-                ty: Ty::Object(231usize),
+                ty: Ty::Object(233usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19834,7 +20282,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "readinessGates",
-                ty: Ty::Array(&Ty::Object(232usize)),
+                ty: Ty::Array(&Ty::Object(234usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19845,7 +20293,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resourceClaims",
-                ty: Ty::Array(&Ty::Object(233usize)),
+                ty: Ty::Array(&Ty::Object(235usize)),
                 required: false,
                 patch_strategy: "merge,retainKeys",
                 merge_key: "name",
@@ -19856,7 +20304,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Object(251usize),
+                ty: Ty::Object(253usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19900,7 +20348,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "schedulingGates",
-                ty: Ty::Array(&Ty::Object(235usize)),
+                ty: Ty::Array(&Ty::Object(237usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -19911,7 +20359,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "securityContext",
-                ty: Ty::Object(236usize),
+                ty: Ty::Object(238usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19988,7 +20436,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "tolerations",
-                ty: Ty::Array(&Ty::Object(280usize)),
+                ty: Ty::Array(&Ty::Object(282usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -19999,7 +20447,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "topologySpreadConstraints",
-                ty: Ty::Array(&Ty::Object(283usize)),
+                ty: Ty::Array(&Ty::Object(285usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "topologyKey",
@@ -20010,7 +20458,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "volumes",
-                ty: Ty::Array(&Ty::Object(286usize)),
+                ty: Ty::Array(&Ty::Object(288usize)),
                 required: false,
                 patch_strategy: "merge,retainKeys",
                 merge_key: "name",
@@ -20021,7 +20469,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "workloadRef",
-                ty: Ty::Object(296usize),
+                ty: Ty::Object(298usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20050,7 +20498,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(225usize)),
+                ty: Ty::Array(&Ty::Object(227usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -20061,7 +20509,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "containerStatuses",
-                ty: Ty::Array(&Ty::Object(133usize)),
+                ty: Ty::Array(&Ty::Object(135usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20072,7 +20520,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ephemeralContainerStatuses",
-                ty: Ty::Array(&Ty::Object(133usize)),
+                ty: Ty::Array(&Ty::Object(135usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20083,7 +20531,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "extendedResourceClaimStatus",
-                ty: Ty::Object(228usize),
+                ty: Ty::Object(230usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20105,7 +20553,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "hostIPs",
-                ty: Ty::Array(&Ty::Object(168usize)),
+                ty: Ty::Array(&Ty::Object(170usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "ip",
@@ -20116,7 +20564,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "initContainerStatuses",
-                ty: Ty::Array(&Ty::Object(133usize)),
+                ty: Ty::Array(&Ty::Object(135usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20182,7 +20630,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podIPs",
-                ty: Ty::Array(&Ty::Object(229usize)),
+                ty: Ty::Array(&Ty::Object(231usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "ip",
@@ -20226,7 +20674,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resourceClaimStatuses",
-                ty: Ty::Array(&Ty::Object(234usize)),
+                ty: Ty::Array(&Ty::Object(236usize)),
                 required: false,
                 patch_strategy: "merge,retainKeys",
                 merge_key: "name",
@@ -20237,7 +20685,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Object(251usize),
+                ty: Ty::Object(253usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20266,7 +20714,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20277,7 +20725,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(237usize),
+                ty: Ty::Object(239usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20375,7 +20823,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "preference",
-                ty: Ty::Object(201usize),
+                ty: Ty::Object(203usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -20404,7 +20852,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "exec",
-                ty: Ty::Object(154usize),
+                ty: Ty::Object(156usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20426,7 +20874,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "grpc",
-                ty: Ty::Object(161usize),
+                ty: Ty::Object(163usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20437,7 +20885,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "httpGet",
-                ty: Ty::Object(165usize),
+                ty: Ty::Object(167usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20481,7 +20929,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "tcpSocket",
-                ty: Ty::Object(278usize),
+                ty: Ty::Object(280usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20532,7 +20980,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "sources",
-                ty: Ty::Array(&Ty::Object(291usize)),
+                ty: Ty::Array(&Ty::Object(293usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20689,7 +21137,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20784,7 +21232,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20911,7 +21359,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "claims",
-                ty: Ty::Array(&Ty::Object(248usize)),
+                ty: Ty::Array(&Ty::Object(250usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -20962,7 +21410,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Array(&Ty::Object(250usize)),
+                ty: Ty::Array(&Ty::Object(252usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21075,7 +21523,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(262usize),
+                ty: Ty::Object(264usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -21192,7 +21640,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -21338,7 +21786,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21458,7 +21906,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(257usize)),
+                ty: Ty::Array(&Ty::Object(259usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -21480,7 +21928,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21498,7 +21946,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(173usize)),
+                ty: Ty::Array(&Ty::Object(175usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21578,7 +22026,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(173usize)),
+                ty: Ty::Array(&Ty::Object(175usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21629,7 +22077,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "appArmorProfile",
-                ty: Ty::Object(101usize),
+                ty: Ty::Object(103usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21640,7 +22088,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "capabilities",
-                ty: Ty::Object(108usize),
+                ty: Ty::Object(110usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21717,7 +22165,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "seLinuxOptions",
-                ty: Ty::Object(253usize),
+                ty: Ty::Object(255usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21728,7 +22176,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "seccompProfile",
-                ty: Ty::Object(256usize),
+                ty: Ty::Object(258usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21739,7 +22187,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "windowsOptions",
-                ty: Ty::Object(295usize),
+                ty: Ty::Object(297usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21779,7 +22227,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21790,7 +22238,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(271usize),
+                ty: Ty::Object(273usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21801,7 +22249,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(272usize),
+                ty: Ty::Object(274usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21841,7 +22289,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "imagePullSecrets",
-                ty: Ty::Array(&Ty::Object(179usize)),
+                ty: Ty::Array(&Ty::Object(181usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21863,7 +22311,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21874,7 +22322,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secrets",
-                ty: Ty::Array(&Ty::Object(207usize)),
+                ty: Ty::Array(&Ty::Object(209usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "name",
@@ -21903,7 +22351,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(266usize)),
+                ty: Ty::Array(&Ty::Object(268usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -21925,7 +22373,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -21994,7 +22442,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(265usize)),
+                ty: Ty::Array(&Ty::Object(267usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -22016,7 +22464,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22250,7 +22698,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(270usize)),
+                ty: Ty::Array(&Ty::Object(272usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "port",
@@ -22294,7 +22742,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "sessionAffinityConfig",
-                ty: Ty::Object(273usize),
+                ty: Ty::Object(275usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22334,7 +22782,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(350usize)),
+                ty: Ty::Array(&Ty::Object(352usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -22345,7 +22793,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "loadBalancer",
-                ty: Ty::Object(178usize),
+                ty: Ty::Object(180usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22363,7 +22811,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "clientIP",
-                ty: Ty::Object(113usize),
+                ty: Ty::Object(115usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22421,7 +22869,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22483,7 +22931,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secretRef",
-                ty: Ty::Object(179usize),
+                ty: Ty::Object(181usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22723,7 +23171,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "matchLabelExpressions",
-                ty: Ty::Array(&Ty::Object(281usize)),
+                ty: Ty::Array(&Ty::Object(283usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22741,7 +23189,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "labelSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22927,7 +23375,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "awsElasticBlockStore",
-                ty: Ty::Object(99usize),
+                ty: Ty::Object(101usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -22938,17 +23386,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "azureDisk",
-                ty: Ty::Object(103usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "azureFile",
                 ty: Ty::Object(105usize),
                 required: false,
                 patch_strategy: "",
@@ -22959,40 +23396,7 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
-                name: "cephfs",
-                ty: Ty::Object(110usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "cinder",
-                ty: Ty::Object(112usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "configMap",
-                ty: Ty::Object(121usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "csi",
+                name: "azureFile",
                 ty: Ty::Object(107usize),
                 required: false,
                 patch_strategy: "",
@@ -23003,8 +23407,52 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
+                name: "cephfs",
+                ty: Ty::Object(112usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "cinder",
+                ty: Ty::Object(114usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "configMap",
+                ty: Ty::Object(123usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "csi",
+                ty: Ty::Object(109usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
                 name: "downwardAPI",
-                ty: Ty::Object(138usize),
+                ty: Ty::Object(140usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23015,7 +23463,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "emptyDir",
-                ty: Ty::Object(139usize),
+                ty: Ty::Object(141usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23026,7 +23474,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ephemeral",
-                ty: Ty::Object(149usize),
+                ty: Ty::Object(151usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23037,7 +23485,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "fc",
-                ty: Ty::Object(155usize),
+                ty: Ty::Object(157usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23048,28 +23496,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "flexVolume",
-                ty: Ty::Object(158usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "flocker",
-                ty: Ty::Object(159usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "gcePersistentDisk",
                 ty: Ty::Object(160usize),
                 required: false,
                 patch_strategy: "",
@@ -23080,7 +23506,18 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
-                name: "gitRepo",
+                name: "flocker",
+                ty: Ty::Object(161usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "gcePersistentDisk",
                 ty: Ty::Object(162usize),
                 required: false,
                 patch_strategy: "",
@@ -23091,7 +23528,7 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
-                name: "glusterfs",
+                name: "gitRepo",
                 ty: Ty::Object(164usize),
                 required: false,
                 patch_strategy: "",
@@ -23102,8 +23539,19 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
+                name: "glusterfs",
+                ty: Ty::Object(166usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
                 name: "hostPath",
-                ty: Ty::Object(169usize),
+                ty: Ty::Object(171usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23114,7 +23562,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "image",
-                ty: Ty::Object(172usize),
+                ty: Ty::Object(174usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23125,7 +23573,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "iscsi",
-                ty: Ty::Object(171usize),
+                ty: Ty::Object(173usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23147,7 +23595,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "nfs",
-                ty: Ty::Object(182usize),
+                ty: Ty::Object(184usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23158,7 +23606,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "persistentVolumeClaim",
-                ty: Ty::Object(215usize),
+                ty: Ty::Object(217usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23169,7 +23617,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "photonPersistentDisk",
-                ty: Ty::Object(219usize),
+                ty: Ty::Object(221usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23180,7 +23628,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "portworxVolume",
-                ty: Ty::Object(241usize),
+                ty: Ty::Object(243usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23191,7 +23639,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "projected",
-                ty: Ty::Object(244usize),
+                ty: Ty::Object(246usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23202,17 +23650,6 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "quobyte",
-                ty: Ty::Object(245usize),
-                required: false,
-                patch_strategy: "",
-                merge_key: "",
-                list_type: "",
-                list_map_keys: &[],
-                map_type: "",
-                default: "",
-            },
-            Field {
-                name: "rbd",
                 ty: Ty::Object(247usize),
                 required: false,
                 patch_strategy: "",
@@ -23223,8 +23660,19 @@ pub static SCHEMAS: &[Schema] = &[
                 default: "",
             },
             Field {
+                name: "rbd",
+                ty: Ty::Object(249usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
                 name: "scaleIO",
-                ty: Ty::Object(255usize),
+                ty: Ty::Object(257usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23235,7 +23683,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secret",
-                ty: Ty::Object(263usize),
+                ty: Ty::Object(265usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23246,7 +23694,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "storageos",
-                ty: Ty::Object(276usize),
+                ty: Ty::Object(278usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23257,7 +23705,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "vsphereVolume",
-                ty: Ty::Object(293usize),
+                ty: Ty::Object(295usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23439,7 +23887,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "required",
-                ty: Ty::Object(199usize),
+                ty: Ty::Object(201usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23457,7 +23905,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "clusterTrustBundle",
-                ty: Ty::Object(114usize),
+                ty: Ty::Object(116usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23468,7 +23916,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "configMap",
-                ty: Ty::Object(120usize),
+                ty: Ty::Object(122usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23479,7 +23927,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "downwardAPI",
-                ty: Ty::Object(136usize),
+                ty: Ty::Object(138usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23490,7 +23938,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podCertificate",
-                ty: Ty::Object(224usize),
+                ty: Ty::Object(226usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23501,7 +23949,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "secret",
-                ty: Ty::Object(261usize),
+                ty: Ty::Object(263usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23512,7 +23960,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "serviceAccountToken",
-                ty: Ty::Object(268usize),
+                ty: Ty::Object(270usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23610,7 +24058,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "podAffinityTerm",
-                ty: Ty::Object(222usize),
+                ty: Ty::Object(224usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -23741,7 +24189,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "conditions",
-                ty: Ty::Object(298usize),
+                ty: Ty::Object(300usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23763,7 +24211,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "hints",
-                ty: Ty::Object(299usize),
+                ty: Ty::Object(301usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23796,7 +24244,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "targetRef",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23865,7 +24313,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "forNodes",
-                ty: Ty::Array(&Ty::Object(303usize)),
+                ty: Ty::Array(&Ty::Object(305usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23876,7 +24324,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "forZones",
-                ty: Ty::Array(&Ty::Object(304usize)),
+                ty: Ty::Array(&Ty::Object(306usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -23967,7 +24415,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "endpoints",
-                ty: Ty::Array(&Ty::Object(297usize)),
+                ty: Ty::Array(&Ty::Object(299usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -23989,7 +24437,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24000,7 +24448,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(300usize)),
+                ty: Ty::Array(&Ty::Object(302usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24029,7 +24477,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(301usize)),
+                ty: Ty::Array(&Ty::Object(303usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -24051,7 +24499,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24160,7 +24608,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "deprecatedSource",
-                ty: Ty::Object(153usize),
+                ty: Ty::Object(155usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24193,7 +24641,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24226,7 +24674,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "regarding",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24237,7 +24685,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "related",
-                ty: Ty::Object(207usize),
+                ty: Ty::Object(209usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24270,7 +24718,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "series",
-                ty: Ty::Object(307usize),
+                ty: Ty::Object(309usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24310,7 +24758,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(305usize)),
+                ty: Ty::Array(&Ty::Object(307usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -24332,7 +24780,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24379,7 +24827,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "backend",
-                ty: Ty::Object(312usize),
+                ty: Ty::Object(314usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -24419,7 +24867,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "paths",
-                ty: Ty::Array(&Ty::Object(308usize)),
+                ty: Ty::Array(&Ty::Object(310usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -24488,7 +24936,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24499,7 +24947,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(319usize),
+                ty: Ty::Object(321usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24510,7 +24958,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(320usize),
+                ty: Ty::Object(322usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24528,7 +24976,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "resource",
-                ty: Ty::Object(284usize),
+                ty: Ty::Object(286usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24539,7 +24987,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "service",
-                ty: Ty::Object(318usize),
+                ty: Ty::Object(320usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24568,7 +25016,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(311usize)),
+                ty: Ty::Array(&Ty::Object(313usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -24590,7 +25038,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24630,7 +25078,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(316usize)),
+                ty: Ty::Array(&Ty::Object(318usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24648,7 +25096,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "ingress",
-                ty: Ty::Array(&Ty::Object(314usize)),
+                ty: Ty::Array(&Ty::Object(316usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24717,7 +25165,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "http",
-                ty: Ty::Object(309usize),
+                ty: Ty::Object(311usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24746,7 +25194,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "port",
-                ty: Ty::Object(329usize),
+                ty: Ty::Object(331usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24764,7 +25212,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "defaultBackend",
-                ty: Ty::Object(312usize),
+                ty: Ty::Object(314usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24786,7 +25234,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "rules",
-                ty: Ty::Array(&Ty::Object(317usize)),
+                ty: Ty::Array(&Ty::Object(319usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24797,7 +25245,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "tls",
-                ty: Ty::Array(&Ty::Object(321usize)),
+                ty: Ty::Array(&Ty::Object(323usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24815,7 +25263,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "loadBalancer",
-                ty: Ty::Object(315usize),
+                ty: Ty::Object(317usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24884,7 +25332,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24895,7 +25343,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(328usize),
+                ty: Ty::Object(330usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24913,7 +25361,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(327usize)),
+                ty: Ty::Array(&Ty::Object(329usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24924,7 +25372,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "to",
-                ty: Ty::Array(&Ty::Object(326usize)),
+                ty: Ty::Array(&Ty::Object(328usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24942,7 +25390,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "from",
-                ty: Ty::Array(&Ty::Object(326usize)),
+                ty: Ty::Array(&Ty::Object(328usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24953,7 +25401,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ports",
-                ty: Ty::Array(&Ty::Object(327usize)),
+                ty: Ty::Array(&Ty::Object(329usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -24982,7 +25430,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(322usize)),
+                ty: Ty::Array(&Ty::Object(324usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25004,7 +25452,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25022,7 +25470,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "ipBlock",
-                ty: Ty::Object(310usize),
+                ty: Ty::Object(312usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25033,7 +25481,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "namespaceSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25044,7 +25492,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25102,7 +25550,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "egress",
-                ty: Ty::Array(&Ty::Object(323usize)),
+                ty: Ty::Array(&Ty::Object(325usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25113,7 +25561,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ingress",
-                ty: Ty::Array(&Ty::Object(324usize)),
+                ty: Ty::Array(&Ty::Object(326usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25124,7 +25572,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "podSelector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25204,7 +25652,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25215,7 +25663,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "spec",
-                ty: Ty::Object(332usize),
+                ty: Ty::Object(334usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25226,7 +25674,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "status",
-                ty: Ty::Object(333usize),
+                ty: Ty::Object(335usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25255,7 +25703,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(330usize)),
+                ty: Ty::Array(&Ty::Object(332usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25277,7 +25725,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25317,7 +25765,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "selector",
-                ty: Ty::Object(353usize),
+                ty: Ty::Object(355usize),
                 required: false,
                 patch_strategy: "replace",
                 merge_key: "",
@@ -25346,7 +25794,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "conditions",
-                ty: Ty::Array(&Ty::Object(350usize)),
+                ty: Ty::Array(&Ty::Object(352usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "type",
@@ -25430,7 +25878,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "clusterRoleSelectors",
-                ty: Ty::Array(&Ty::Object(353usize)),
+                ty: Ty::Array(&Ty::Object(355usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25448,7 +25896,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "aggregationRule",
-                ty: Ty::Object(334usize),
+                ty: Ty::Object(336usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25481,7 +25929,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25492,7 +25940,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "rules",
-                ty: Ty::Array(&Ty::Object(339usize)),
+                ty: Ty::Array(&Ty::Object(341usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25532,7 +25980,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25543,7 +25991,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "roleRef",
-                ty: Ty::Object(344usize),
+                ty: Ty::Object(346usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25554,7 +26002,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "subjects",
-                ty: Ty::Array(&Ty::Object(345usize)),
+                ty: Ty::Array(&Ty::Object(347usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25583,7 +26031,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(336usize)),
+                ty: Ty::Array(&Ty::Object(338usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25605,7 +26053,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25634,7 +26082,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(335usize)),
+                ty: Ty::Array(&Ty::Object(337usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25656,7 +26104,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25758,7 +26206,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25769,7 +26217,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "rules",
-                ty: Ty::Array(&Ty::Object(339usize)),
+                ty: Ty::Array(&Ty::Object(341usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25809,7 +26257,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25820,7 +26268,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "roleRef",
-                ty: Ty::Object(344usize),
+                ty: Ty::Object(346usize),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25831,7 +26279,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "subjects",
-                ty: Ty::Array(&Ty::Object(345usize)),
+                ty: Ty::Array(&Ty::Object(347usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25860,7 +26308,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(341usize)),
+                ty: Ty::Array(&Ty::Object(343usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25882,7 +26330,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -25911,7 +26359,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(340usize)),
+                ty: Ty::Array(&Ty::Object(342usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -25933,7 +26381,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26053,7 +26501,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "allowedTopologies",
-                ty: Ty::Array(&Ty::Object(282usize)),
+                ty: Ty::Array(&Ty::Object(284usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26086,7 +26534,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(357usize),
+                ty: Ty::Object(359usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26170,7 +26618,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "items",
-                ty: Ty::Array(&Ty::Object(346usize)),
+                ty: Ty::Array(&Ty::Object(348usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -26192,7 +26640,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26360,7 +26808,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "resources",
-                ty: Ty::Array(&Ty::Object(348usize)),
+                ty: Ty::Array(&Ty::Object(350usize)),
                 required: true,
                 patch_strategy: "",
                 merge_key: "",
@@ -26517,7 +26965,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "preconditions",
-                ty: Ty::Object(359usize),
+                ty: Ty::Object(361usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26649,7 +27097,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "matchExpressions",
-                ty: Ty::Array(&Ty::Object(354usize)),
+                ty: Ty::Array(&Ty::Object(356usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26941,7 +27389,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "managedFields",
-                ty: Ty::Array(&Ty::Object(356usize)),
+                ty: Ty::Array(&Ty::Object(358usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -26974,7 +27422,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "ownerReferences",
-                ty: Ty::Array(&Ty::Object(358usize)),
+                ty: Ty::Array(&Ty::Object(360usize)),
                 required: false,
                 patch_strategy: "merge",
                 merge_key: "uid",
@@ -27149,7 +27597,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "details",
-                ty: Ty::Object(362usize),
+                ty: Ty::Object(364usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -27182,7 +27630,7 @@ pub static SCHEMAS: &[Schema] = &[
             },
             Field {
                 name: "metadata",
-                ty: Ty::Object(355usize),
+                ty: Ty::Object(357usize),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -27262,7 +27710,7 @@ pub static SCHEMAS: &[Schema] = &[
         fields: &[
             Field {
                 name: "causes",
-                ty: Ty::Array(&Ty::Object(361usize)),
+                ty: Ty::Array(&Ty::Object(363usize)),
                 required: false,
                 patch_strategy: "",
                 merge_key: "",
@@ -27422,6 +27870,283 @@ pub static SCHEMAS: &[Schema] = &[
         ],
         atomic: false,
     },
+    Schema {
+        name: "io.k8s.metrics.pkg.apis.metrics.v1beta1.ContainerMetrics",
+        fields: &[
+            Field {
+                name: "name",
+                ty: Ty::String,
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "\"\"",
+            },
+            Field {
+                name: "usage",
+                ty: Ty::Map(&Ty::Any),
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+        ],
+        gvks: &[],
+        atomic: false,
+    },
+    Schema {
+        name: "io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics",
+        fields: &[
+            Field {
+                name: "apiVersion",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "kind",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "metadata",
+                ty: Ty::Object(359usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "{}",
+            },
+            Field {
+                name: "timestamp",
+                ty: Ty::String,
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "usage",
+                ty: Ty::Map(&Ty::Any),
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "window",
+                ty: Ty::String,
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+        ],
+        gvks: &[("metrics.k8s.io", "v1beta1", "NodeMetrics")],
+        atomic: false,
+    },
+    Schema {
+        name: "io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetricsList",
+        fields: &[
+            Field {
+                name: "apiVersion",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "items",
+                ty: Ty::Array(&Ty::Object(367usize)),
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "kind",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "metadata",
+                ty: Ty::Object(357usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "{}",
+            },
+        ],
+        gvks: &[("metrics.k8s.io", "v1beta1", "NodeMetricsList")],
+        atomic: false,
+    },
+    Schema {
+        name: "io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics",
+        fields: &[
+            Field {
+                name: "apiVersion",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "containers",
+                ty: Ty::Array(&Ty::Object(366usize)),
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "kind",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "metadata",
+                ty: Ty::Object(359usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "{}",
+            },
+            Field {
+                name: "timestamp",
+                ty: Ty::String,
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "window",
+                ty: Ty::String,
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+        ],
+        gvks: &[("metrics.k8s.io", "v1beta1", "PodMetrics")],
+        atomic: false,
+    },
+    Schema {
+        name: "io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetricsList",
+        fields: &[
+            Field {
+                name: "apiVersion",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "items",
+                ty: Ty::Array(&Ty::Object(369usize)),
+                required: true,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "kind",
+                ty: Ty::String,
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "",
+            },
+            Field {
+                name: "metadata",
+                ty: Ty::Object(357usize),
+                required: false,
+                patch_strategy: "",
+                merge_key: "",
+                list_type: "",
+                list_map_keys: &[],
+                map_type: "",
+                default: "{}",
+            },
+        ],
+        gvks: &[("metrics.k8s.io", "v1beta1", "PodMetricsList")],
+        atomic: false,
+    },
 ];
 /// The stored-object translator: every method keeps its default.
 pub struct Stored;
@@ -27436,6 +28161,7 @@ impl core_v1::PodTranslator for Stored {}
 impl core_v1::SecretTranslator for Stored {}
 impl core_v1::ServiceAccountTranslator for Stored {}
 impl core_v1::ServiceTranslator for Stored {}
+impl apps_v1::ControllerRevisionTranslator for Stored {}
 impl apps_v1::DaemonSetTranslator for Stored {}
 impl apps_v1::DeploymentTranslator for Stored {}
 impl apps_v1::ReplicaSetTranslator for Stored {}
@@ -27458,6 +28184,8 @@ impl rbac_authorization_v1::RoleTranslator for Stored {}
 impl storage_v1::StorageClassTranslator for Stored {}
 impl coordination_v1::LeaseTranslator for Stored {}
 impl discovery_v1::EndpointSliceTranslator for Stored {}
+impl metrics_v1beta1::NodeMetricsTranslator for Stored {}
+impl metrics_v1beta1::PodMetricsTranslator for Stored {}
 /// Translators of v1.
 pub mod core_v1 {
     use super::*;
@@ -28529,6 +29257,66 @@ pub mod core_v1 {
 /// Translators of apps/v1.
 pub mod apps_v1 {
     use super::*;
+    /// The translator of apps/v1/controllerrevisions (kind ControllerRevision). Every method defaults to stored-object semantics.
+    #[async_trait::async_trait]
+    pub trait ControllerRevisionTranslator: Send + Sync {
+        /// create on apps/v1/controllerrevisions
+        ///
+        /// Serves `POST /apis/apps/v1/namespaces/{namespace}/controllerrevisions`.
+        ///
+        async fn create(&self, req: ApiRequest) -> ApiResult {
+            stored::create(req).await
+        }
+        /// delete on apps/v1/controllerrevisions
+        ///
+        /// Serves `DELETE /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}`.
+        ///
+        async fn delete(&self, req: ApiRequest) -> ApiResult {
+            stored::delete(req).await
+        }
+        /// deletecollection on apps/v1/controllerrevisions
+        ///
+        /// Serves `DELETE /apis/apps/v1/namespaces/{namespace}/controllerrevisions`.
+        ///
+        async fn delete_collection(&self, req: ApiRequest) -> ApiResult {
+            stored::delete_collection(req).await
+        }
+        /// get on apps/v1/controllerrevisions
+        ///
+        /// Serves `GET /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}`.
+        ///
+        async fn get(&self, req: ApiRequest) -> ApiResult {
+            stored::get(req).await
+        }
+        /// list on apps/v1/controllerrevisions
+        ///
+        /// Serves `GET /apis/apps/v1/controllerrevisions`, `GET /apis/apps/v1/namespaces/{namespace}/controllerrevisions`.
+        ///
+        async fn list(&self, req: ApiRequest) -> ApiResult {
+            stored::list(req).await
+        }
+        /// patch on apps/v1/controllerrevisions
+        ///
+        /// Serves `PATCH /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}`.
+        ///
+        async fn patch(&self, req: ApiRequest) -> ApiResult {
+            stored::patch(req).await
+        }
+        /// update on apps/v1/controllerrevisions
+        ///
+        /// Serves `PUT /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}`.
+        ///
+        async fn update(&self, req: ApiRequest) -> ApiResult {
+            stored::update(req).await
+        }
+        /// watch on apps/v1/controllerrevisions
+        ///
+        /// Serves `GET /apis/apps/v1/watch/controllerrevisions`, `GET /apis/apps/v1/watch/namespaces/{namespace}/controllerrevisions`, `GET /apis/apps/v1/watch/namespaces/{namespace}/controllerrevisions/{name}`.
+        /// Also `?watch=true` on the list paths.
+        async fn watch(&self, req: ApiRequest) -> ApiResult {
+            stored::watch(req).await
+        }
+    }
     /// The translator of apps/v1/daemonsets (kind DaemonSet). Every method defaults to stored-object semantics.
     #[async_trait::async_trait]
     pub trait DaemonSetTranslator: Send + Sync {
@@ -28918,6 +29706,8 @@ pub mod apps_v1 {
     }
     /// One translator per resource of this group-version.
     pub struct Translators {
+        /// apps/v1/controllerrevisions
+        pub controllerrevisions: Box<dyn ControllerRevisionTranslator>,
         /// apps/v1/daemonsets
         pub daemonsets: Box<dyn DaemonSetTranslator>,
         /// apps/v1/deployments
@@ -28930,11 +29720,29 @@ pub mod apps_v1 {
     impl Default for Translators {
         fn default() -> Self {
             Self {
+                controllerrevisions: Box::new(Stored),
                 daemonsets: Box::new(Stored),
                 deployments: Box::new(Stored),
                 replicasets: Box::new(Stored),
                 statefulsets: Box::new(Stored),
             }
+        }
+    }
+    /// Calls the method of a ControllerRevision translator that serves the request.
+    pub async fn dispatch_controllerrevisions(
+        t: &dyn ControllerRevisionTranslator,
+        req: ApiRequest,
+    ) -> ApiResult {
+        match (req.verb, req.route.subresource) {
+            (Verb::Create, None) => t.create(req).await,
+            (Verb::Delete, None) => t.delete(req).await,
+            (Verb::DeleteCollection, None) => t.delete_collection(req).await,
+            (Verb::Get, None) => t.get(req).await,
+            (Verb::List, None) => t.list(req).await,
+            (Verb::Patch, None) => t.patch(req).await,
+            (Verb::Update, None) => t.update(req).await,
+            (Verb::Watch, None) => t.watch(req).await,
+            _ => Err(stored::unsupported(&req)),
         }
     }
     /// Calls the method of a DaemonSet translator that serves the request.
@@ -30583,6 +31391,83 @@ pub mod discovery_v1 {
         }
     }
 }
+/// Translators of metrics.k8s.io/v1beta1.
+pub mod metrics_v1beta1 {
+    use super::*;
+    /// The translator of metrics.k8s.io/v1beta1/nodes (kind NodeMetrics). Every method defaults to stored-object semantics.
+    #[async_trait::async_trait]
+    pub trait NodeMetricsTranslator: Send + Sync {
+        /// get on metrics.k8s.io/v1beta1/nodes
+        ///
+        /// Serves `GET /apis/metrics.k8s.io/v1beta1/nodes/{name}`.
+        ///
+        async fn get(&self, req: ApiRequest) -> ApiResult {
+            stored::get(req).await
+        }
+        /// list on metrics.k8s.io/v1beta1/nodes
+        ///
+        /// Serves `GET /apis/metrics.k8s.io/v1beta1/nodes`.
+        ///
+        async fn list(&self, req: ApiRequest) -> ApiResult {
+            stored::list(req).await
+        }
+    }
+    /// The translator of metrics.k8s.io/v1beta1/pods (kind PodMetrics). Every method defaults to stored-object semantics.
+    #[async_trait::async_trait]
+    pub trait PodMetricsTranslator: Send + Sync {
+        /// get on metrics.k8s.io/v1beta1/pods
+        ///
+        /// Serves `GET /apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods/{name}`.
+        ///
+        async fn get(&self, req: ApiRequest) -> ApiResult {
+            stored::get(req).await
+        }
+        /// list on metrics.k8s.io/v1beta1/pods
+        ///
+        /// Serves `GET /apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods`, `GET /apis/metrics.k8s.io/v1beta1/pods`.
+        ///
+        async fn list(&self, req: ApiRequest) -> ApiResult {
+            stored::list(req).await
+        }
+    }
+    /// One translator per resource of this group-version.
+    pub struct Translators {
+        /// metrics.k8s.io/v1beta1/nodes
+        pub nodes: Box<dyn NodeMetricsTranslator>,
+        /// metrics.k8s.io/v1beta1/pods
+        pub pods: Box<dyn PodMetricsTranslator>,
+    }
+    impl Default for Translators {
+        fn default() -> Self {
+            Self {
+                nodes: Box::new(Stored),
+                pods: Box::new(Stored),
+            }
+        }
+    }
+    /// Calls the method of a NodeMetrics translator that serves the request.
+    pub async fn dispatch_nodes(
+        t: &dyn NodeMetricsTranslator,
+        req: ApiRequest,
+    ) -> ApiResult {
+        match (req.verb, req.route.subresource) {
+            (Verb::Get, None) => t.get(req).await,
+            (Verb::List, None) => t.list(req).await,
+            _ => Err(stored::unsupported(&req)),
+        }
+    }
+    /// Calls the method of a PodMetrics translator that serves the request.
+    pub async fn dispatch_pods(
+        t: &dyn PodMetricsTranslator,
+        req: ApiRequest,
+    ) -> ApiResult {
+        match (req.verb, req.route.subresource) {
+            (Verb::Get, None) => t.get(req).await,
+            (Verb::List, None) => t.list(req).await,
+            _ => Err(stored::unsupported(&req)),
+        }
+    }
+}
 /// One translator per resource, per group-version.
 pub struct Translators {
     /// v1
@@ -30613,6 +31498,8 @@ pub struct Translators {
     pub coordination_v1: coordination_v1::Translators,
     /// discovery.k8s.io/v1
     pub discovery_v1: discovery_v1::Translators,
+    /// metrics.k8s.io/v1beta1
+    pub metrics_v1beta1: metrics_v1beta1::Translators,
 }
 impl Default for Translators {
     fn default() -> Self {
@@ -30631,6 +31518,7 @@ impl Default for Translators {
             storage_v1: Default::default(),
             coordination_v1: Default::default(),
             discovery_v1: Default::default(),
+            metrics_v1beta1: Default::default(),
         }
     }
 }
@@ -30656,98 +31544,104 @@ pub async fn dispatch(t: &Translators, req: ApiRequest) -> ApiResult {
         8u16 => core_v1::dispatch_secrets(&*t.core_v1.secrets, req).await,
         9u16 => core_v1::dispatch_serviceaccounts(&*t.core_v1.serviceaccounts, req).await,
         10u16 => core_v1::dispatch_services(&*t.core_v1.services, req).await,
-        11u16 => apps_v1::dispatch_daemonsets(&*t.apps_v1.daemonsets, req).await,
-        12u16 => apps_v1::dispatch_deployments(&*t.apps_v1.deployments, req).await,
-        13u16 => apps_v1::dispatch_replicasets(&*t.apps_v1.replicasets, req).await,
-        14u16 => apps_v1::dispatch_statefulsets(&*t.apps_v1.statefulsets, req).await,
-        15u16 => events_v1::dispatch_events(&*t.events_v1.events, req).await,
-        16u16 => {
+        11u16 => {
+            apps_v1::dispatch_controllerrevisions(&*t.apps_v1.controllerrevisions, req)
+                .await
+        }
+        12u16 => apps_v1::dispatch_daemonsets(&*t.apps_v1.daemonsets, req).await,
+        13u16 => apps_v1::dispatch_deployments(&*t.apps_v1.deployments, req).await,
+        14u16 => apps_v1::dispatch_replicasets(&*t.apps_v1.replicasets, req).await,
+        15u16 => apps_v1::dispatch_statefulsets(&*t.apps_v1.statefulsets, req).await,
+        16u16 => events_v1::dispatch_events(&*t.events_v1.events, req).await,
+        17u16 => {
             authentication_v1::dispatch_selfsubjectreviews(
                     &*t.authentication_v1.selfsubjectreviews,
                     req,
                 )
                 .await
         }
-        17u16 => {
+        18u16 => {
             authorization_v1::dispatch_selfsubjectaccessreviews(
                     &*t.authorization_v1.selfsubjectaccessreviews,
                     req,
                 )
                 .await
         }
-        18u16 => {
+        19u16 => {
             authorization_v1::dispatch_selfsubjectrulesreviews(
                     &*t.authorization_v1.selfsubjectrulesreviews,
                     req,
                 )
                 .await
         }
-        19u16 => {
+        20u16 => {
             autoscaling_v2::dispatch_horizontalpodautoscalers(
                     &*t.autoscaling_v2.horizontalpodautoscalers,
                     req,
                 )
                 .await
         }
-        20u16 => {
+        21u16 => {
             autoscaling_v1::dispatch_horizontalpodautoscalers(
                     &*t.autoscaling_v1.horizontalpodautoscalers,
                     req,
                 )
                 .await
         }
-        21u16 => batch_v1::dispatch_cronjobs(&*t.batch_v1.cronjobs, req).await,
-        22u16 => batch_v1::dispatch_jobs(&*t.batch_v1.jobs, req).await,
-        23u16 => {
+        22u16 => batch_v1::dispatch_cronjobs(&*t.batch_v1.cronjobs, req).await,
+        23u16 => batch_v1::dispatch_jobs(&*t.batch_v1.jobs, req).await,
+        24u16 => {
             networking_v1::dispatch_ingresses(&*t.networking_v1.ingresses, req).await
         }
-        24u16 => {
+        25u16 => {
             networking_v1::dispatch_networkpolicies(
                     &*t.networking_v1.networkpolicies,
                     req,
                 )
                 .await
         }
-        25u16 => {
+        26u16 => {
             policy_v1::dispatch_poddisruptionbudgets(
                     &*t.policy_v1.poddisruptionbudgets,
                     req,
                 )
                 .await
         }
-        26u16 => {
+        27u16 => {
             rbac_authorization_v1::dispatch_clusterrolebindings(
                     &*t.rbac_authorization_v1.clusterrolebindings,
                     req,
                 )
                 .await
         }
-        27u16 => {
+        28u16 => {
             rbac_authorization_v1::dispatch_clusterroles(
                     &*t.rbac_authorization_v1.clusterroles,
                     req,
                 )
                 .await
         }
-        28u16 => {
+        29u16 => {
             rbac_authorization_v1::dispatch_rolebindings(
                     &*t.rbac_authorization_v1.rolebindings,
                     req,
                 )
                 .await
         }
-        29u16 => {
+        30u16 => {
             rbac_authorization_v1::dispatch_roles(&*t.rbac_authorization_v1.roles, req)
                 .await
         }
-        30u16 => {
+        31u16 => {
             storage_v1::dispatch_storageclasses(&*t.storage_v1.storageclasses, req).await
         }
-        31u16 => coordination_v1::dispatch_leases(&*t.coordination_v1.leases, req).await,
-        32u16 => {
+        32u16 => coordination_v1::dispatch_leases(&*t.coordination_v1.leases, req).await,
+        33u16 => {
             discovery_v1::dispatch_endpointslices(&*t.discovery_v1.endpointslices, req)
                 .await
         }
+        34u16 => metrics_v1beta1::dispatch_nodes(&*t.metrics_v1beta1.nodes, req).await,
+        35u16 => metrics_v1beta1::dispatch_pods(&*t.metrics_v1beta1.pods, req).await,
         _ => Err(stored::unsupported(&req)),
     }
 }
