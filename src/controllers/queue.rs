@@ -138,6 +138,32 @@ impl<K: Clone + Eq + Hash + Send + 'static> Queue<K> {
     }
 }
 
+/// Takes keys from `queue` one at a time, forever, and hands each to `sync`: a key that
+/// synced is forgotten (and queued again after the delay `sync` returned, if any); one that
+/// failed comes back with the queue's back-off. `kind` names the objects in logs.
+pub async fn reconcile_forever<K, F, Fut>(queue: &Queue<K>, kind: &str, sync: F)
+where
+    K: Clone + Eq + Hash + Send + std::fmt::Debug + 'static,
+    F: Fn(K) -> Fut,
+    Fut: Future<Output = Result<Option<Duration>, crate::api::status::Status>>,
+{
+    loop {
+        let key = queue.next().await;
+        match sync(key.clone()).await {
+            Ok(recheck) => {
+                queue.forget(&key);
+                if let Some(after) = recheck {
+                    queue.add_after(key, after);
+                }
+            }
+            Err(e) => {
+                tracing::debug!("syncing {kind} {key:?}: {e}");
+                queue.retry(key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,21 +54,11 @@ impl ReplicaSetController {
 
     /// Reconciles queued ReplicaSets, one at a time, forever.
     pub async fn run(self) {
-        loop {
-            let key = self.queue.next().await;
-            match self.sync(&key).await {
-                Ok(recheck) => {
-                    self.queue.forget(&key);
-                    if let Some(after) = recheck {
-                        self.queue.add_after(key, after);
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("syncing replicaset {}/{}: {e}", key.0, key.1);
-                    self.queue.retry(key);
-                }
-            }
-        }
+        let this = &self;
+        crate::controllers::queue::reconcile_forever(&self.queue, "replicaset", |key| async move {
+            this.sync(&key).await
+        })
+        .await
     }
 
     /// Brings one ReplicaSet's pods to its spec and its status to what they are. Returns when

@@ -145,21 +145,11 @@ fn due(cj: &Value, sched: &Schedule, now: OffsetDateTime, old: &Value) -> Option
 impl CronJobController {
     /// Reconciles queued CronJobs, one at a time, forever.
     pub async fn run(self) {
-        loop {
-            let key = self.queue.next().await;
-            match self.sync(&key).await {
-                Ok(recheck) => {
-                    self.queue.forget(&key);
-                    if let Some(after) = recheck {
-                        self.queue.add_after(key, after);
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("syncing cronjob {}/{}: {e}", key.0, key.1);
-                    self.queue.retry(key);
-                }
-            }
-        }
+        let this = &self;
+        super::queue::reconcile_forever(&self.queue, "cronjob", |key| async move {
+            this.sync(&key).await
+        })
+        .await
     }
 
     /// Runs what is due of one CronJob and brings its status and history up to date. Returns

@@ -82,21 +82,11 @@ impl DaemonSetController {
 
     /// Reconciles queued DaemonSets, one at a time, forever.
     pub async fn run(self) {
-        loop {
-            let key = self.queue.next().await;
-            match self.sync(&key).await {
-                Ok(recheck) => {
-                    self.queue.forget(&key);
-                    if let Some(after) = recheck {
-                        self.queue.add_after(key, after);
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("syncing daemonset {}/{}: {e}", key.0, key.1);
-                    self.queue.retry(key);
-                }
-            }
-        }
+        let this = &self;
+        super::queue::reconcile_forever(&self.queue, "daemonset", |key| async move {
+            this.sync(&key).await
+        })
+        .await
     }
 
     /// Brings one DaemonSet's pods to its spec and its status to what they are. Returns when

@@ -60,21 +60,11 @@ impl DeploymentController {
 
     /// Reconciles queued Deployments, one at a time, forever.
     pub async fn run(self) {
-        loop {
-            let key = self.queue.next().await;
-            match self.sync(&key).await {
-                Ok(recheck) => {
-                    self.queue.forget(&key);
-                    if let Some(after) = recheck {
-                        self.queue.add_after(key, after);
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("syncing deployment {}/{}: {e}", key.0, key.1);
-                    self.queue.retry(key);
-                }
-            }
-        }
+        let this = &self;
+        super::queue::reconcile_forever(&self.queue, "deployment", |key| async move {
+            this.sync(&key).await
+        })
+        .await
     }
 
     /// One step of one Deployment's rollout. Returns when to look again (its progress deadline).

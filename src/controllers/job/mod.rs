@@ -239,21 +239,13 @@ fn missing_indexes(job: &Value, o: &Observed) -> Vec<u64> {
 impl JobController {
     /// Reconciles queued Jobs, one at a time, forever.
     pub async fn run(self) {
-        loop {
-            let key = self.queue.next().await;
-            match self.sync(&key).await {
-                Ok(recheck) => {
-                    self.queue.forget(&key);
-                    if let Some(after) = recheck {
-                        self.queue.add_after(key, after);
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("syncing job {}/{}: {e}", key.0, key.1);
-                    self.queue.retry(key);
-                }
-            }
-        }
+        let this = &self;
+        super::queue::reconcile_forever(
+            &self.queue,
+            "job",
+            |key| async move { this.sync(&key).await },
+        )
+        .await
     }
 
     /// Brings one Job's pods and status to what its spec asks. Returns when to look again.

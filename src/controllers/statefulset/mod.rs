@@ -95,21 +95,11 @@ impl StatefulSetController {
 
     /// Reconciles queued StatefulSets, one at a time, forever.
     pub async fn run(self) {
-        loop {
-            let key = self.queue.next().await;
-            match self.sync(&key).await {
-                Ok(recheck) => {
-                    self.queue.forget(&key);
-                    if let Some(after) = recheck {
-                        self.queue.add_after(key, after);
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("syncing statefulset {}/{}: {e}", key.0, key.1);
-                    self.queue.retry(key);
-                }
-            }
-        }
+        let this = &self;
+        super::queue::reconcile_forever(&self.queue, "statefulset", |key| async move {
+            this.sync(&key).await
+        })
+        .await
     }
 
     /// One step of one StatefulSet. Returns when to look again (a pod becoming available after
