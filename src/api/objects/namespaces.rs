@@ -151,6 +151,9 @@ async fn purge(ctx: &ApiContext, namespace: &str) -> Result<(), Status> {
                         Ok(delete::Outcome::Deleted(_)) => remaining -= 1,
                         Ok(delete::Outcome::Marked(_)) => {}
                         Err(e) if e.code == 404 => remaining -= 1,
+                        // Changed since the list (a controller wrote its status): that change
+                        // is an event on `changes`, and the next look deletes it.
+                        Err(e) if e.code == 409 => {}
                         Err(e) => return Err(e),
                     }
                 }
