@@ -444,9 +444,16 @@ def bench_idle(k: K2D, s: Settings, report: Report):
     return statistics.median(rss)
 
 
-def scale_to(k: K2D, kubectl_bin: str, n: int):
+def scale_to(k: K2D, kubectl_bin: str, n: int, timeout: float = 900):
+    """Scales the load Deployment to `n` and waits until `n` pods are ready and no other pod
+    of it is left (a scale-down is over only when the removed pods are gone)."""
     kubectl(["scale", "-n", NAMESPACE, "deploy/load", f"--replicas={n}"], k, kubectl_bin)
     wait_ready(k, "load", n)
+    deadline = time.monotonic() + timeout
+    while len(k.get(f"/api/v1/namespaces/{NAMESPACE}/pods?labelSelector=app%3Dload")["items"]) != n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the load Deployment still has more than {n} pods after {timeout}s")
+        time.sleep(1)
 
 
 def bench_load(args, k: K2D, s: Settings, report: Report, idle_rss: float):
