@@ -4,65 +4,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Creds, K2d};
+use common::K2d;
+use common::api::{create, eventually, get, items, merge_patch, name};
 use serde_json::{Value, json};
 
 const NS: &str = "default";
-
-async fn get(k2d: &K2d, path: &str) -> Option<Value> {
-    let a = k2d
-        .request(
-            "GET",
-            path,
-            Creds::Token(&k2d.token),
-            None,
-            Duration::from_secs(5),
-        )
-        .await;
-    match a.status {
-        200 => Some(a.json()),
-        404 => None,
-        s => panic!("GET {path}: {s} {}", String::from_utf8_lossy(&a.body)),
-    }
-}
-
-async fn write(k2d: &K2d, method: &str, path: &str, content_type: &str, body: &Value) -> Value {
-    let a = k2d
-        .send(
-            method,
-            path,
-            content_type,
-            serde_json::to_vec(body).unwrap(),
-        )
-        .await;
-    assert!(
-        (200..300).contains(&a.status),
-        "{method} {path}: {} {}",
-        a.status,
-        String::from_utf8_lossy(&a.body)
-    );
-    a.json()
-}
-
-async fn create(k2d: &K2d, path: &str, body: &Value) -> Value {
-    write(k2d, "POST", path, "application/json", body).await
-}
-
-async fn merge_patch(k2d: &K2d, path: &str, body: &Value) -> Value {
-    write(k2d, "PATCH", path, "application/merge-patch+json", body).await
-}
-
-fn items(list: Option<Value>) -> Vec<Value> {
-    list.and_then(|l| l.get("items").cloned())
-        .and_then(|i| i.as_array().cloned())
-        .unwrap_or_default()
-}
-
-fn name(obj: &Value) -> &str {
-    obj["metadata"]["name"].as_str().unwrap()
-}
 
 /// The pods of Job `job` that are not being deleted.
 async fn pods(k2d: &K2d, job: &str) -> Vec<Value> {
@@ -118,18 +66,6 @@ async fn finish(k2d: &K2d, pod: &Value, code: i64, ago: Duration) {
         )
         .await;
     assert!(a.status == 200 || a.status == 404, "{path}: {}", a.status);
-}
-
-/// Polls `check` until it gives a value, failing after `secs` seconds.
-async fn eventually<T>(what: &str, secs: u64, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn job(name: &str, spec: Value) -> Value {
