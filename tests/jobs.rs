@@ -292,8 +292,16 @@ async fn deadline_suspend_and_ttl() {
         pods(&k2d, "later").await.pop()
     })
     .await;
-    let resumed = get(&k2d, &job_path("later")).await.unwrap();
-    assert!(condition(&resumed, "Suspended").is_none(), "{resumed:#}");
+    // The controller writes the status after it creates the pod.
+    eventually(
+        "the Suspended condition gone once resumed",
+        10,
+        async || {
+            let resumed = get(&k2d, &job_path("later")).await.unwrap();
+            condition(&resumed, "Suspended").is_none().then_some(())
+        },
+    )
+    .await;
 
     // ttlSecondsAfterFinished: the finished Job goes away.
     merge_patch(
@@ -415,11 +423,15 @@ async fn a_cronjob_runs_a_missed_time_within_its_deadline_and_prunes_history() {
     })
     .await;
     assert_eq!(name(&kept[0]), "minutely-manual");
-    let c = get(&k2d, &format!("{}/minutely", cronjobs_path()))
-        .await
-        .unwrap();
-    assert!(c["status"]["lastSuccessfulTime"].is_string(), "{c:#}");
-    assert!(c["status"].get("active").is_none(), "{c:#}");
+    // The CronJob's status follows its Jobs' a moment later.
+    eventually("lastSuccessfulTime set and no active Job", 10, async || {
+        let c = get(&k2d, &format!("{}/minutely", cronjobs_path()))
+            .await
+            .unwrap();
+        (c["status"]["lastSuccessfulTime"].is_string() && c["status"].get("active").is_none())
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
