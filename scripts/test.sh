@@ -9,7 +9,8 @@
 #    venv with pytest and the official kubernetes client),
 # 2. starts a Docker engine if none answers, builds the local test images,
 # 3. builds k2d (cargo build --release), runs cargo test --workspace,
-# 4. runs the conformance suite (conformance/, pytest) against the built k2d.
+# 4. runs the conformance suite (conformance/, pytest) against the built k2d,
+# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only).
 #
 # Every step is idempotent and quick when its work is already done. Extra
 # arguments go to pytest (e.g. `./scripts/test.sh -k version`). Logs of the
@@ -66,6 +67,12 @@ run_conformance() {
     --junitxml="$LOG_DIR/conformance.xml" "$@"
 }
 
+# The benchmark harness in its short mode: figures are printed, not judged; the phase
+# fails only if a measurement could not be taken, so the harness keeps working.
+run_bench_short() {
+  bash "$K2D_REPO/bench/run.sh" --short 2>&1 | tee "$LOG_DIR/bench-short.log"
+}
+
 summary() {
   local i
   if [ -f "$LOG_DIR/cargo-test.log" ]; then
@@ -110,6 +117,7 @@ phase "test images" required ensure_test_images
 phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
 phase "conformance (pytest)" optional run_conformance "$@"
+phase "benchmarks (short)" optional run_bench_short
 
 summary
 exit "$FAILED"
