@@ -417,6 +417,19 @@ def last_applied(obj: dict) -> str:
     return json.dumps(o, sort_keys=True, separators=(",", ":")) + "\n"
 
 
+def wait_for(what: str, fn, timeout: float = 60, interval: float = 0.3):
+    """Polls fn() until it returns a truthy value and returns it; fails the test after
+    `timeout` seconds, saying what it waited for and what it saw last."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"{what} within {timeout}s; last seen: {last!r}")
+
+
 def wait_until(fn, timeout: float = 15, interval: float = 0.1):
     """Polls fn() until it returns a truthy value; returns it (or the last falsy one)."""
     deadline = time.monotonic() + timeout

@@ -8,26 +8,15 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 import yaml
 
 from conftest import TEST_IMAGE
-from helpers import namespace, uniq  # noqa: F401  (fixtures)
+from helpers import namespace, uniq, wait_for  # noqa: F401  (fixtures)
 
 
 def get(kubectl, ns: str, *what: str) -> dict:
     return json.loads(kubectl("get", *what, "-n", ns, "-o", "json").stdout)
 
-
-def until(what: str, timeout: float, check):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 def test_every_minute_create_from_and_history(kubectl_newest, namespace):
@@ -57,20 +46,18 @@ def test_every_minute_create_from_and_history(kubectl_newest, namespace):
                 and "batch.kubernetes.io/cronjob-scheduled-timestamp" in j["metadata"].get("annotations", {})]
 
     started = time.monotonic()
-    run = until("a scheduled Job", 75, scheduled)[0]
+    run = wait_for("a scheduled Job", timeout=75, fn=scheduled)[0]
     waited = time.monotonic() - started
     assert waited <= 62, f"the scheduled Job came {waited:.0f} s after the CronJob"
     run_name = run["metadata"]["name"]
     kubectl("wait", "-n", namespace, "--for=condition=complete", f"job/{run_name}", "--timeout=60s", timeout=90)
     # successfulJobsHistoryLimit 1: the older (manual) Job and its pod go.
-    until("the older Job pruned", 30,
-          lambda: [j["metadata"]["name"] for j in get(kubectl, namespace, "jobs")["items"]] == [run_name])
-    cj = until("lastSuccessfulTime", 30,
-               lambda: (c := get(kubectl, namespace, "cronjob", name))["status"].get("lastSuccessfulTime") and c)
+    wait_for("the older Job pruned", timeout=30, fn=lambda: [j["metadata"]["name"] for j in get(kubectl, namespace, "jobs")["items"]] == [run_name])
+    cj = wait_for("lastSuccessfulTime", timeout=30, fn=lambda: (c := get(kubectl, namespace, "cronjob", name))["status"].get("lastSuccessfulTime") and c)
     assert cj["status"]["lastScheduleTime"], cj["status"]
     assert not cj["status"].get("active"), cj["status"]
     pods = get(kubectl, namespace, "pods", "-l", f"batch.kubernetes.io/job-name={run_name}")["items"]
     logs = kubectl("logs", "-n", namespace, pods[0]["metadata"]["name"]).stdout.strip()
     assert logs == "tick"
     kubectl("delete", "cronjob", name, "-n", namespace, "--timeout=60s", timeout=90)
-    until("the CronJob's Jobs deleted with it", 60, lambda: not get(kubectl, namespace, "jobs")["items"])
+    wait_for("the CronJob's Jobs deleted with it", timeout=60, fn=lambda: not get(kubectl, namespace, "jobs")["items"])

@@ -6,23 +6,11 @@ the pod runtime)."""
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
 
 from conftest import TEST_HTTPD_IMAGE
-from helpers import namespace, uniq  # noqa: F401
+from helpers import namespace, uniq, wait_for  # noqa: F401
 
-
-def wait_for(what: str, fn, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.3)
-    pytest.fail(f"{what} within {timeout}s; last seen: {last!r}")
 
 
 def get_json(kubectl, *args):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import TEST_IMAGE
-from helpers import namespace, uniq  # noqa: F401  (fixtures)
+from helpers import namespace, uniq, wait_for  # noqa: F401  (fixtures)
 
 
 def job(name: str, command: str, **spec) -> dict:
@@ -42,16 +42,6 @@ def containers_of(ns: str) -> list[str]:
                          capture_output=True, text=True, check=True).stdout
     return [ln for ln in out.splitlines() if ln.strip()]
 
-
-def until(what: str, timeout: float, check):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 def test_completions_with_parallelism_and_kubectl_wait(kubectl, namespace):
@@ -123,7 +113,7 @@ def test_deadline_suspend_and_ttl(kubectl_newest, namespace):
     kubectl("wait", "-n", namespace, "--for=condition=failed", f"job/{slow}", "--timeout=60s", timeout=90)
     j = get(kubectl, namespace, f"job/{slow}")
     assert [c["reason"] for c in j["status"]["conditions"] if c["type"] == "Failed"] == ["DeadlineExceeded"]
-    until("the pod of the expired Job gone", 60, lambda: not job_pods(kubectl, namespace, slow))
+    wait_for("the pod of the expired Job gone", timeout=60, fn=lambda: not job_pods(kubectl, namespace, slow))
 
     later = uniq("later")
     apply(kubectl, namespace, job(later, "true", suspend=True, ttlSecondsAfterFinished=2))
@@ -135,8 +125,8 @@ def test_deadline_suspend_and_ttl(kubectl_newest, namespace):
     kubectl("wait", "-n", namespace, "--for=condition=complete", f"job/{later}", "--timeout=60s", timeout=90)
     # ttlSecondsAfterFinished: the Job and its pod go away.
     kubectl("wait", "-n", namespace, "--for=delete", f"job/{later}", "--timeout=30s", timeout=60)
-    until("the finished Job's pod gone", 30, lambda: not job_pods(kubectl, namespace, later))
-    until("no container left", 60, lambda: not containers_of(namespace))
+    wait_for("the finished Job's pod gone", timeout=30, fn=lambda: not job_pods(kubectl, namespace, later))
+    wait_for("no container left", timeout=60, fn=lambda: not containers_of(namespace))
 
 
 @pytest.mark.parametrize("cascade", ["background", "foreground", "orphan"])
@@ -144,7 +134,7 @@ def test_delete_job_cascades(kubectl_newest, namespace, cascade):
     kubectl = kubectl_newest
     name = uniq("del")
     apply(kubectl, namespace, job(name, "sleep 300", parallelism=2, completions=2))
-    until("two running pods", 60, lambda: len([p for p in job_pods(kubectl, namespace, name)
+    wait_for("two running pods", timeout=60, fn=lambda: len([p for p in job_pods(kubectl, namespace, name)
                                                if p["status"].get("phase") == "Running"]) == 2)
     kubectl("delete", "job", name, "-n", namespace, f"--cascade={cascade}", "--timeout=60s", timeout=90)
     assert kubectl("get", "job", name, "-n", namespace, check=False).rc != 0
@@ -155,4 +145,4 @@ def test_delete_job_cascades(kubectl_newest, namespace, cascade):
         assert all(p["status"].get("phase") == "Running" for p in pods)
         kubectl("delete", "pods", "-n", namespace, "-l", f"batch.kubernetes.io/job-name={name}",
                 "--grace-period=1", timeout=90)
-    until("the Job's pods gone", 60, lambda: not job_pods(kubectl, namespace, name))
+    wait_for("the Job's pods gone", timeout=60, fn=lambda: not job_pods(kubectl, namespace, name))

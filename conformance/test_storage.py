@@ -9,6 +9,7 @@ of k2d."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import time
@@ -16,6 +17,7 @@ import time
 import pytest
 
 from conftest import LOG_DIR, TEST_IMAGE, K2DServer, Kubectl, k2d_binary, tool_path, KUBECTL_VERSIONS
+import helpers
 from helpers import namespace, uniq  # noqa: F401
 
 
@@ -27,15 +29,8 @@ def claim_manifest(name: str, *, storage: str = "1Gi", cls: str | None = None) -
                        "metadata": {"name": name}, "spec": spec})
 
 
-def wait_for(what: str, fn, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.3)
-    pytest.fail(f"{what} within {timeout}s; last seen: {last!r}")
+# Claims and volumes settle within 30 s.
+wait_for = functools.partial(helpers.wait_for, timeout=30)
 
 
 def get_json(kubectl, *args):

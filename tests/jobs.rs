@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::K2d;
-use common::api::{create, eventually, get, items, merge_patch, name};
+use common::api::{create, eventually, get, items, merge_patch, name, patch_status};
 use serde_json::{Value, json};
 
 const NS: &str = "default";
@@ -56,16 +56,7 @@ async fn finish(k2d: &K2d, pod: &Value, code: i64, ago: Duration) {
             "ready": false, "restartCount": 0,
             "state": {"terminated": {"exitCode": code, "finishedAt": at(ago), "startedAt": at(ago)}}}],
     }});
-    let path = format!("/api/v1/namespaces/{NS}/pods/{}/status", name(pod));
-    let a = k2d
-        .send(
-            "PATCH",
-            &path,
-            "application/merge-patch+json",
-            serde_json::to_vec(&status).unwrap(),
-        )
-        .await;
-    assert!(a.status == 200 || a.status == 404, "{path}: {}", a.status);
+    patch_status(k2d, pod, &status).await;
 }
 
 fn job(name: &str, spec: Value) -> Value {

@@ -92,6 +92,12 @@ pub async fn make_ready(k2d: &K2d, pod: &Value) {
         "phase": "Running",
         "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now()}],
     }});
+    patch_status(k2d, pod, &status).await;
+}
+
+/// Merge-patches `status` (`{"status": {...}}`) into the pod's status subresource, as the
+/// kubelet would; a pod deleted meanwhile (404) is fine.
+pub async fn patch_status(k2d: &K2d, pod: &Value, status: &Value) {
     let ns = pod["metadata"]["namespace"].as_str().unwrap_or("default");
     let path = format!("/api/v1/namespaces/{ns}/pods/{}/status", name(pod));
     let a = k2d
@@ -99,7 +105,7 @@ pub async fn make_ready(k2d: &K2d, pod: &Value) {
             "PATCH",
             &path,
             "application/merge-patch+json",
-            serde_json::to_vec(&status).unwrap(),
+            serde_json::to_vec(status).unwrap(),
         )
         .await;
     // The controller may have deleted it meanwhile.
