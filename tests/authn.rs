@@ -260,4 +260,27 @@ async fn rotated_credentials_replace_the_old_ones_and_stay_private() {
     // The test client now trusts only the new CA: the server's new certificate verifies.
     assert_eq!(status(&k2d, "/api", Creds::AdminCertificate).await, 200);
     assert_eq!(status(&k2d, "/api", Creds::Token(&token)).await, 200);
+    // Pods verify k2d with the kube-root-ca.crt ConfigMap: it follows the new CA.
+    let new_ca = read("ca.crt");
+    let mut published = String::new();
+    for _ in 0..200 {
+        let a = k2d
+            .request(
+                "GET",
+                "/api/v1/namespaces/default/configmaps/kube-root-ca.crt",
+                Creds::Token(&token),
+                None,
+                WAIT,
+            )
+            .await;
+        published = a.json()["data"]["ca.crt"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if published == new_ca {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(published, new_ca);
 }
