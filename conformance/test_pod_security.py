@@ -4,7 +4,7 @@ cluster's PodSecurity admission gives; a namespace label overrides the level; a 
 whose pods break it shows the ReplicaSet's FailedCreate event with the same message.
 
 Runs on a k2d of its own with `--engine none` (admission needs no engine; the workload
-controllers run without one), so it needs no host lock of its own."""
+controllers run without one); the last test, on plain `docker run` containers, needs an engine."""
 
 from __future__ import annotations
 
@@ -126,3 +126,32 @@ def test_deployment_pods_fail_with_the_same_message(kc):
         assert json.loads(kc("get", "pods", "-l", f"app={name}", "-o", "json").stdout)["items"] == []
     finally:
         kc("delete", "deployment", name, "--wait=false")
+
+
+def test_plain_docker_containers_are_still_shown_under_restricted(tmp_path_factory, tmp_path):
+    """The pods that show plain `docker run` containers describe what already runs (k2d runs
+    nothing for them): they are not refused, or `kubectl get pods` would hide containers."""
+    from pods_common import BUSYBOX, docker
+
+    ns = uniq("plain")
+    server = K2DServer(k2d_binary(), tmp_path_factory.mktemp("k2d-psa-plain"), LOG_DIR / f"k2d-{uniq('psa')}.log",
+                       extra_args=["--pod-security", "restricted", "--foreign-namespace", ns])
+    server.start()
+    name = uniq("psa-plain")
+    docker("run", "-d", "--name", name, BUSYBOX, "sleep", "300")
+    try:
+        kc = Kubectl(NEWEST, tool_path(f"kubectl-{NEWEST}"), server, tmp_path)
+        deadline = time.monotonic() + 30
+        names = []
+        while time.monotonic() < deadline:
+            names = kc("get", "pods", "-n", ns, "-o", "name", check=False).stdout.split()
+            if f"pod/{name}" in names:
+                break
+            time.sleep(0.5)
+        assert f"pod/{name}" in names, names
+        # The same spec from anyone else is checked.
+        r = kc("run", "root", "-n", ns, f"--image={TEST_IMAGE}", check=False)
+        assert r.rc != 0 and 'violates PodSecurity "restricted:latest"' in r.stderr, r.describe()
+    finally:
+        docker("rm", "-f", name, check=False)
+        server.stop()

@@ -10,9 +10,9 @@ import shutil
 import time
 
 from conftest import KUBECTL_VERSIONS, LOG_DIR, K2DServer, Kubectl, k2d_binary, tool_path
-from helpers import Api, uniq
-from pods_common import (SLEEPER, apply, containers_of, docker, engine_containers, phase_is, pod_manifest, sh,
-                         status_of, wait_pod)
+from helpers import uniq
+from pods_common import (containers_of, docker, engine_containers, phase_is, running_sleeper, status_of,
+                         wait_pod)
 
 
 def started_at(ids):
@@ -31,12 +31,8 @@ def test_a_new_binary_takes_over_running_pods(tmp_path_factory, tmp_path):
     try:
         v = KUBECTL_VERSIONS[-1]
         k = Kubectl(v, tool_path(f"kubectl-{v}"), old, tmp_path)
-        Api(old).create_namespace("upgrade")
-        apply(k, "upgrade", pod_manifest("keep", [sh("main", SLEEPER)]))
-        pod = wait_pod(k, "upgrade", "keep", phase_is("Running"), "Running")
+        pod, ids = running_sleeper(old, k, "upgrade", "keep")
         uid = pod["metadata"]["uid"]
-        ids = sorted(c["ID"] for c in containers_of(uid))
-        assert len(ids) == 2, ids
         before = started_at(ids)
         assert old.stop() == 0, "the old k2d stops cleanly on SIGTERM"
         assert started_at(ids) == before, "stopping k2d leaves its containers running"

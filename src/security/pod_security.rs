@@ -5,7 +5,8 @@
 //! The level is `k2d serve --pod-security` (default `privileged`: no check, k2d's behaviour
 //! before the flag existed); a namespace's `pod-security.kubernetes.io/enforce` label overrides
 //! it for that namespace (a value that is not a level counts as `restricted`, failing closed, as
-//! on a cluster). Only `enforce` is implemented (no `warn` or `audit` modes, no exemptions).
+//! on a cluster). Only `enforce` is implemented (no `warn` or `audit` modes, no configurable
+//! exemptions; the pods that show plain `docker run` containers are exempt, see [`admit`]).
 //! A refusal is a 403 whose message lists every violation, in the real plugin's wording and
 //! order: `pods "x" is forbidden: violates PodSecurity "baseline:latest": host namespaces
 //! (hostNetwork=true), hostPath volumes (volume "data"), privileged (container "c" must not set
@@ -23,9 +24,12 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde_json::Value;
 
-use crate::api::model::ResourceInfo;
+use crate::api::ApiRequest;
 use crate::api::status::{Status, StatusDetails};
 use crate::store::{ObjectKey, Store};
+
+/// The user k2d's pod runtime writes as (`crate::client::Client::new(_, "kubelet")`).
+const KUBELET_USER: &str = "system:kubelet";
 
 /// The namespace label that sets the level for that namespace.
 pub const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
@@ -141,6 +145,25 @@ fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
+/// Adds "`prefix`container(s) "a", "b" `rest`" to `parts` when `names` is not empty.
+fn push_containers(parts: &mut Vec<String>, prefix: &str, names: &[String], rest: &str) {
+    if !names.is_empty() {
+        parts.push(format!("{prefix}{} {rest}", named("container", names)));
+    }
+}
+
+/// "`check` (part; part)", or nothing when no part was found.
+fn finding(check: &str, parts: Vec<String>) -> Option<String> {
+    (!parts.is_empty()).then(|| format!("{check} ({})", parts.join("; ")))
+}
+
+/// "`check` (container(s) "a", "b" `rest`)", or nothing when `names` is empty.
+fn containers_finding(check: &str, names: &[String], rest: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    push_containers(&mut parts, "", names, rest);
+    finding(check, parts)
+}
+
 /// Every container of a pod spec: init, regular and ephemeral.
 fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
     ["initContainers", "containers", "ephemeralContainers"]
@@ -166,6 +189,24 @@ fn dedup(values: &mut Vec<String>) {
     values.retain(|v| seen.insert(v.clone()));
 }
 
+/// The containers for which `bad` finds something, and everything found (each value once).
+fn containers_with(
+    spec: &Value,
+    bad: impl Fn(&Value) -> Vec<String>,
+) -> (Vec<String>, Vec<String>) {
+    let mut names = Vec::new();
+    let mut found = Vec::new();
+    for c in containers(spec) {
+        let values = bad(c);
+        if !values.is_empty() {
+            names.push(container_name(c));
+            found.extend(values);
+        }
+    }
+    dedup(&mut found);
+    (names, found)
+}
+
 /// The names of the containers `bad` picks.
 fn containers_where(spec: &Value, bad: impl Fn(&Value) -> bool) -> Vec<String> {
     containers(spec)
@@ -175,26 +216,17 @@ fn containers_where(spec: &Value, bad: impl Fn(&Value) -> bool) -> Vec<String> {
 }
 
 fn capabilities_baseline(spec: &Value) -> Option<String> {
-    let mut names = Vec::new();
-    let mut caps = Vec::new();
-    for c in containers(spec) {
-        let added: Vec<String> = strings(&c["securityContext"]["capabilities"]["add"])
+    let (names, caps) = containers_with(spec, |c| {
+        strings(&c["securityContext"]["capabilities"]["add"])
             .into_iter()
             .filter(|cap| !BASELINE_CAPABILITIES.contains(&cap.as_str()))
-            .collect();
-        if !added.is_empty() {
-            names.push(container_name(c));
-            caps.extend(added);
-        }
-    }
-    dedup(&mut caps);
-    (!names.is_empty()).then(|| {
-        format!(
-            "non-default capabilities ({} must not include {} in securityContext.capabilities.add)",
-            named("container", &names),
-            quoted_list(&caps)
-        )
-    })
+            .collect()
+    });
+    let rest = format!(
+        "must not include {} in securityContext.capabilities.add",
+        quoted_list(&caps)
+    );
+    containers_finding("non-default capabilities", &names, &rest)
 }
 
 fn host_namespaces(spec: &Value) -> Option<String> {
@@ -222,23 +254,16 @@ fn host_path_volumes(spec: &Value) -> Option<String> {
 }
 
 fn host_ports(spec: &Value) -> Option<String> {
-    let mut names = Vec::new();
-    let mut ports = Vec::new();
-    for c in containers(spec) {
-        let used: Vec<String> = c["ports"]
+    let (names, ports) = containers_with(spec, |c| {
+        c["ports"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|p| p["hostPort"].as_i64())
             .filter(|p| *p != 0)
             .map(|p| p.to_string())
-            .collect();
-        if !used.is_empty() {
-            names.push(container_name(c));
-            ports.extend(used);
-        }
-    }
-    dedup(&mut ports);
+            .collect()
+    });
     (!names.is_empty()).then(|| {
         let verb = if names.len() == 1 { "uses" } else { "use" };
         let noun = if ports.len() == 1 {
@@ -258,33 +283,27 @@ fn privileged(spec: &Value) -> Option<String> {
     let names = containers_where(spec, |c| {
         c["securityContext"]["privileged"].as_bool() == Some(true)
     });
-    (!names.is_empty()).then(|| {
-        format!(
-            "privileged ({} must not set securityContext.privileged=true)",
-            named("container", &names)
-        )
-    })
+    containers_finding(
+        "privileged",
+        &names,
+        "must not set securityContext.privileged=true",
+    )
 }
 
 fn proc_mount(spec: &Value) -> Option<String> {
-    let mut names = Vec::new();
-    let mut values = Vec::new();
-    for c in containers(spec) {
-        if let Some(m) = c["securityContext"]["procMount"].as_str()
-            && m != "Default"
-        {
-            names.push(container_name(c));
-            values.push(m.to_string());
-        }
-    }
-    dedup(&mut values);
-    (!names.is_empty()).then(|| {
-        format!(
-            "procMount ({} must not set securityContext.procMount to {})",
-            named("container", &names),
-            quoted_list(&values)
-        )
-    })
+    let (names, values) = containers_with(spec, |c| {
+        c["securityContext"]["procMount"]
+            .as_str()
+            .filter(|m| *m != "Default")
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    });
+    let rest = format!(
+        "must not set securityContext.procMount to {}",
+        quoted_list(&values)
+    );
+    containers_finding("procMount", &names, &rest)
 }
 
 fn seccomp_type(sc: &Value) -> Option<&str> {
@@ -301,13 +320,13 @@ fn seccomp_baseline(spec: &Value) -> Option<String> {
     let names = containers_where(spec, |c| {
         seccomp_type(&c["securityContext"]) == Some("Unconfined")
     });
-    if !names.is_empty() {
-        parts.push(format!(
-            "{} must not set securityContext.seccompProfile.type to \"Unconfined\"",
-            named("container", &names)
-        ));
-    }
-    (!parts.is_empty()).then(|| format!("seccompProfile ({})", parts.join("; ")))
+    push_containers(
+        &mut parts,
+        "",
+        &names,
+        "must not set securityContext.seccompProfile.type to \"Unconfined\"",
+    );
+    finding("seccompProfile", parts)
 }
 
 fn sysctls(spec: &Value) -> Option<String> {
@@ -326,12 +345,11 @@ fn allow_privilege_escalation(spec: &Value) -> Option<String> {
     let names = containers_where(spec, |c| {
         c["securityContext"]["allowPrivilegeEscalation"].as_bool() != Some(false)
     });
-    (!names.is_empty()).then(|| {
-        format!(
-            "allowPrivilegeEscalation != false ({} must set securityContext.allowPrivilegeEscalation=false)",
-            named("container", &names)
-        )
-    })
+    containers_finding(
+        "allowPrivilegeEscalation != false",
+        &names,
+        "must set securityContext.allowPrivilegeEscalation=false",
+    )
 }
 
 fn capabilities_restricted(spec: &Value) -> Option<String> {
@@ -340,34 +358,25 @@ fn capabilities_restricted(spec: &Value) -> Option<String> {
             .iter()
             .any(|d| d == "ALL")
     });
-    let mut adders = Vec::new();
-    let mut caps = Vec::new();
-    for c in containers(spec) {
-        let added: Vec<String> = strings(&c["securityContext"]["capabilities"]["add"])
+    let (adders, caps) = containers_with(spec, |c| {
+        strings(&c["securityContext"]["capabilities"]["add"])
             .into_iter()
             .filter(|cap| cap != "NET_BIND_SERVICE")
-            .collect();
-        if !added.is_empty() {
-            adders.push(container_name(c));
-            caps.extend(added);
-        }
-    }
-    dedup(&mut caps);
+            .collect()
+    });
     let mut parts = Vec::new();
-    if !no_drop.is_empty() {
-        parts.push(format!(
-            "{} must set securityContext.capabilities.drop=[\"ALL\"]",
-            named("container", &no_drop)
-        ));
-    }
-    if !adders.is_empty() {
-        parts.push(format!(
-            "{} must not include {} in securityContext.capabilities.add",
-            named("container", &adders),
-            quoted_list(&caps)
-        ));
-    }
-    (!parts.is_empty()).then(|| format!("unrestricted capabilities ({})", parts.join("; ")))
+    push_containers(
+        &mut parts,
+        "",
+        &no_drop,
+        "must set securityContext.capabilities.drop=[\"ALL\"]",
+    );
+    let add = format!(
+        "must not include {} in securityContext.capabilities.add",
+        quoted_list(&caps)
+    );
+    push_containers(&mut parts, "", &adders, &add);
+    finding("unrestricted capabilities", parts)
 }
 
 fn restricted_volumes(spec: &Value) -> Option<String> {
@@ -412,24 +421,24 @@ fn run_as_non_root(spec: &Value) -> Option<String> {
     let set_false = containers_where(spec, |c| {
         c["securityContext"]["runAsNonRoot"].as_bool() == Some(false)
     });
-    if !set_false.is_empty() {
-        parts.push(format!(
-            "{} must not set securityContext.runAsNonRoot=false",
-            named("container", &set_false)
-        ));
-    }
+    push_containers(
+        &mut parts,
+        "",
+        &set_false,
+        "must not set securityContext.runAsNonRoot=false",
+    );
     if pod_value != Some(true) {
         let unset = containers_where(spec, |c| {
             c["securityContext"]["runAsNonRoot"].as_bool().is_none()
         });
-        if !unset.is_empty() {
-            parts.push(format!(
-                "pod or {} must set securityContext.runAsNonRoot=true",
-                named("container", &unset)
-            ));
-        }
+        push_containers(
+            &mut parts,
+            "pod or ",
+            &unset,
+            "must set securityContext.runAsNonRoot=true",
+        );
     }
-    (!parts.is_empty()).then(|| format!("runAsNonRoot != true ({})", parts.join("; ")))
+    finding("runAsNonRoot != true", parts)
 }
 
 fn run_as_user(spec: &Value) -> Option<String> {
@@ -440,13 +449,8 @@ fn run_as_user(spec: &Value) -> Option<String> {
     let names = containers_where(spec, |c| {
         c["securityContext"]["runAsUser"].as_i64() == Some(0)
     });
-    if !names.is_empty() {
-        parts.push(format!(
-            "{} must not set runAsUser=0",
-            named("container", &names)
-        ));
-    }
-    (!parts.is_empty()).then(|| format!("runAsUser=0 ({})", parts.join("; ")))
+    push_containers(&mut parts, "", &names, "must not set runAsUser=0");
+    finding("runAsUser=0", parts)
 }
 
 fn seccomp_restricted(spec: &Value) -> Option<String> {
@@ -458,32 +462,28 @@ fn seccomp_restricted(spec: &Value) -> Option<String> {
             "pod must not set securityContext.seccompProfile.type to {t:?}"
         ));
     }
-    let mut bad_names = Vec::new();
-    let mut bad_types = Vec::new();
-    for c in containers(spec) {
-        if let Some(t) = seccomp_type(&c["securityContext"]).filter(|t| !allowed(Some(t))) {
-            bad_names.push(container_name(c));
-            bad_types.push(t.to_string());
-        }
-    }
-    dedup(&mut bad_types);
-    if !bad_names.is_empty() {
-        parts.push(format!(
-            "{} must not set securityContext.seccompProfile.type to {}",
-            named("container", &bad_names),
-            quoted_list(&bad_types)
-        ));
-    }
+    let (bad_names, bad_types) = containers_with(spec, |c| {
+        seccomp_type(&c["securityContext"])
+            .filter(|t| !allowed(Some(t)))
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    });
+    let bad = format!(
+        "must not set securityContext.seccompProfile.type to {}",
+        quoted_list(&bad_types)
+    );
+    push_containers(&mut parts, "", &bad_names, &bad);
     if !allowed(pod_type) {
         let unset = containers_where(spec, |c| seccomp_type(&c["securityContext"]).is_none());
-        if !unset.is_empty() {
-            parts.push(format!(
-                "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
-                named("container", &unset)
-            ));
-        }
+        push_containers(
+            &mut parts,
+            "pod or ",
+            &unset,
+            "must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+        );
     }
-    (!parts.is_empty()).then(|| format!("seccompProfile ({})", parts.join("; ")))
+    finding("seccompProfile", parts)
 }
 
 /// What `spec` breaks at `level`, each a "check (details)" phrase, in the order the real
@@ -559,21 +559,29 @@ fn checked_part(pod: &Value) -> Value {
     spec
 }
 
-/// Admits a pod about to be stored (`old` is the stored version for an update, `None` for a
-/// create): 403 Forbidden when it breaks the level that applies to its namespace. Writes of
-/// other resources, of the status subresource, and updates that leave the checked part of the
-/// spec alone pass unchecked.
+/// Admits a pod about to be stored by `req` (`old` is the stored version for an update,
+/// `None` for a create): 403 Forbidden when it breaks the level that applies to its namespace.
+/// Writes of other resources, of the status subresource, and updates that leave the checked
+/// part of the spec alone pass unchecked; so do the pods k2d's runtime writes to show plain
+/// `docker run` containers (k2d runs nothing for them: like a cluster's mirror pods, they only
+/// show what already runs).
 pub fn admit(
     store: &Store,
-    resource: &ResourceInfo,
-    subresource: Option<&str>,
+    req: &ApiRequest,
     old: Option<&Value>,
     new: &Value,
 ) -> Result<(), Status> {
-    if !resource.group.is_empty() || resource.name != "pods" || subresource == Some("status") {
+    let resource = req.resource;
+    if !resource.group.is_empty()
+        || resource.name != "pods"
+        || req.route.subresource == Some("status")
+    {
         return Ok(());
     }
     if old.is_some_and(|old| checked_part(old) == checked_part(new)) {
+        return Ok(());
+    }
+    if req.user.name == KUBELET_USER && crate::runtime::adopt::is_foreign(new) {
         return Ok(());
     }
     let namespace = crate::api::meta::meta_str(new, "namespace").unwrap_or_default();

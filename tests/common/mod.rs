@@ -117,15 +117,8 @@ impl K2d {
         content_type: &str,
         body: Vec<u8>,
     ) -> Answer {
-        self.exchange(
-            method,
-            path,
-            Creds::Token(&self.token),
-            None,
-            Some((content_type, Bytes::from(body))),
-            Duration::from_secs(5),
-        )
-        .await
+        self.send_with(method, path, Creds::Token(&self.token), content_type, body)
+            .await
     }
 
     /// One request with a body and content type, with these credentials, on a new connection.
