@@ -3,7 +3,7 @@ on a cluster: from inside the pod (kubectl mounted into it, using the in-cluster
 mounted token and CA, the `kubernetes` Service's address) it cannot read or write anything,
 cannot read Secrets of its own namespace or another, and cannot open pods/exec, pods/attach
 or pods/portforward. Roles bound to it do work, and only as far as they go (the RBAC is real,
-not a blanket deny).
+not a blanket deny). The token dies with its pod.
 
 kubectl runs inside the pod because the test image's busybox wget speaks no TLS that k2d's
 ECDSA certificate allows."""
@@ -14,6 +14,7 @@ import json
 
 from conftest import KUBECTL_VERSIONS, TEST_IMAGE, tool_path
 from helpers import namespace, uniq  # noqa: F401
+from test_service_accounts import as_token
 
 NEWEST = KUBECTL_VERSIONS[-1]
 
@@ -74,5 +75,13 @@ def test_pod_token_has_no_rights_until_a_role_grants_them(kubectl_newest, namesp
         assert r.rc == 0 and r.stdout == "dg==", r.describe()
         refused(inside("get", "secret", "s", "-n", other), "get", "secrets", other)
         refused(inside("create", "configmap", "x", "--from-literal=a=b"), "create", "configmaps")
+
+        # The pod's token is bound to the pod: once the pod is deleted, it is refused (401).
+        token = kubectl("exec", "-n", ns, "client", "--", "cat",
+                        "/var/run/secrets/kubernetes.io/serviceaccount/token").stdout.strip()
+        assert as_token(kubectl, token, "get", "secret", "s", "-n", ns).rc == 0
+        kubectl("delete", "pod", "-n", ns, "client", "--wait=true", timeout=60)
+        r = as_token(kubectl, token, "get", "secret", "s", "-n", ns)
+        assert r.rc != 0 and "must be logged in" in r.stderr, r.describe()
     finally:
         kubectl("delete", "namespace", other, "--wait=false")
