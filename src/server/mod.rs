@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub engine: String,
     /// The namespace plain `docker run` containers are shown in as pods.
     pub foreign_namespace: String,
+    /// The Pod Security level enforced where a namespace's label does not set one.
+    pub pod_security: crate::security::pod_security::Level,
 }
 
 struct State {
@@ -192,6 +194,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         ctx,
     });
     crate::runtime::set_foreign_namespace(&opts.foreign_namespace);
+    crate::security::pod_security::set_cluster_level(opts.pod_security);
     tokio::spawn(crate::memory::trim_when_quiet());
     crate::memory::activity();
     crate::controllers::start(
