@@ -2,6 +2,13 @@
 //! ADDED events, then the `k8s.io/initial-events-end` bookmark for watch-list clients), then
 //! every change the store publishes, filtered by the request's selectors, as JSON lines or
 //! one-row Tables, until `timeoutSeconds` or until the client goes away.
+//!
+//! A client that stops reading: the store drops its watch once the queue holds
+//! [`crate::store::StoreOptions::watch_queue`] events or `watch_queue_bytes` bytes (as the
+//! apiserver drops a watcher whose buffer is full), so it holds up no writer and no other
+//! watcher. The response then ends by itself if the client reads again; if it still does not
+//! read [`DRAIN_GRACE`] later (or after its deadline), its connection (HTTP/1.1) or stream
+//! (HTTP/2) is closed, so the client re-watches or re-lists and k2d frees what it held.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
@@ -23,6 +30,11 @@ use crate::store::{EventKind, Watch};
 /// How long a watch without `timeoutSeconds` stays open (a real server picks 30 to 60 minutes).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
+/// How long a watch the store has ended (or whose deadline passed) may take to deliver what
+/// was queued before its connection or stream is closed: enough for a slow link to drain a
+/// full queue, short enough that a client that stopped reading does not keep it for long.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
 /// How each event's object is written.
 enum Encoding {
     Json,
@@ -43,6 +55,8 @@ struct State {
     encoding: Encoding,
     columns_sent: bool,
     deadline: tokio::time::Instant,
+    /// Dropped with the body: tells the [`guard`] the response is over.
+    _alive: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 fn ident(obj: &Value) -> String {
@@ -128,6 +142,32 @@ impl State {
             }
         }
     }
+}
+
+/// Closes the response's connection or stream when the store ended the watch (or its
+/// deadline passed) and the body is still there [`DRAIN_GRACE`] later: the client stopped
+/// reading, so the body is never polled and could not end by itself.
+fn guard(
+    ended: crate::store::Ended,
+    deadline: tokio::time::Instant,
+    abort: crate::server::abort::Abort,
+) -> tokio::sync::oneshot::Sender<()> {
+    let (alive, mut gone) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = &mut gone => return,
+            _ = ended.wait() => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+        tokio::select! {
+            _ = &mut gone => {}
+            _ = tokio::time::sleep(DRAIN_GRACE) => {
+                tracing::debug!("closing a watch whose client stopped reading");
+                abort.abort();
+            }
+        }
+    });
+    alive
 }
 
 /// A watch stream of one ERROR event with `status`, then the end.
@@ -230,6 +270,12 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
                 .collect(),
         )
     };
+    // An absurd timeoutSeconds means "no deadline" rather than an overflow.
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(timeout)
+        .unwrap_or(now + Duration::from_secs(1 << 32));
+    let alive = crate::server::abort::Abort::current().map(|a| guard(watch.ended(), deadline, a));
     let mut state = State {
         resource: r,
         pending: VecDeque::new(),
@@ -238,7 +284,8 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
         filter,
         encoding,
         columns_sent: false,
-        deadline: tokio::time::Instant::now() + timeout,
+        deadline,
+        _alive: alive,
     };
     for obj in &snapshot {
         if let Some(kind) = state.visible(EventKind::Added, obj) {
