@@ -115,6 +115,12 @@ impl State {
                 Some("DELETED")
             }
             (EventKind::Deleted, _, _) => None,
+            // A creation is new to the client even when it is in the selection the resume was
+            // computed from (that list is taken after the watch's resourceVersion).
+            (EventKind::Added, true, _) => {
+                shown.insert(id);
+                Some("ADDED")
+            }
             (_, true, true) => Some("MODIFIED"),
             (_, true, false) => {
                 shown.insert(id);
