@@ -3,6 +3,11 @@
 //! every change the store publishes, filtered by the request's selectors, as JSON lines or
 //! one-row Tables, until `timeoutSeconds` or until the client goes away.
 //!
+//! With `allowWatchBookmarks=true` a BOOKMARK carrying the revision the watch has caught up to
+//! is sent every [`BOOKMARK_EVERY`] and 2 s before the deadline (as the apiserver does), when
+//! it is newer than the last event sent, so a client whose selection changes rarely resumes
+//! from a recent revision instead of one the history no longer holds (410, then a re-list).
+//!
 //! A client that stops reading: the store drops its watch once the queue holds
 //! [`crate::store::StoreOptions::watch_queue`] events or `watch_queue_bytes` bytes (as the
 //! apiserver drops a watcher whose buffer is full), so it holds up no writer and no other
@@ -30,6 +35,12 @@ use crate::store::{EventKind, Watch};
 /// How long a watch without `timeoutSeconds` stays open (a real server picks 30 to 60 minutes).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
+/// How often a watch that allows bookmarks gets one (the apiserver's heartbeat is a minute).
+pub const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
+
+/// How long before its deadline a watch that allows bookmarks gets its last one.
+const BOOKMARK_BEFORE_END: Duration = Duration::from_secs(2);
+
 /// How long a watch the store has ended (or whose deadline passed) may take to deliver what
 /// was queued before its connection or stream is closed: enough for a slow link to drain a
 /// full queue, short enough that a client that stopped reading does not keep it for long.
@@ -55,6 +66,10 @@ struct State {
     encoding: Encoding,
     columns_sent: bool,
     deadline: tokio::time::Instant,
+    /// When the next BOOKMARK is due; `None` when the client did not allow them.
+    next_bookmark: Option<tokio::time::Instant>,
+    /// The revision of the last event or BOOKMARK sent.
+    sent: u64,
     /// Dropped with the body: tells the [`guard`] the response is over.
     _alive: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -134,16 +149,45 @@ impl State {
         }
     }
 
+    /// When the BOOKMARK after one at `now` is due: a heartbeat, or the one just before the end.
+    fn bookmark_after(&self, now: tokio::time::Instant) -> tokio::time::Instant {
+        let heartbeat = now + BOOKMARK_EVERY;
+        match self.deadline.checked_sub(BOOKMARK_BEFORE_END) {
+            Some(last) if last > now && last < heartbeat => last,
+            _ => heartbeat,
+        }
+    }
+
+    fn bookmark(&mut self, revision: u64) -> Bytes {
+        self.sent = revision;
+        let obj = json!({
+            "kind": self.resource.kind,
+            "apiVersion": self.resource.api_version(),
+            "metadata": {"resourceVersion": revision.to_string()},
+        });
+        self.line("BOOKMARK", &obj)
+    }
+
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(b) = self.pending.pop_front() {
             return Some(b);
         }
         loop {
+            let due = self.next_bookmark;
             let event = tokio::select! {
                 e = self.watch.recv() => e?,
                 _ = tokio::time::sleep_until(self.deadline) => return None,
+                _ = async { tokio::time::sleep_until(due.unwrap_or(self.deadline)).await }, if due.is_some() => {
+                    let now = tokio::time::Instant::now();
+                    self.next_bookmark = Some(self.bookmark_after(now));
+                    match self.watch.bookmark_revision() {
+                        Some(revision) if revision > self.sent => return Some(self.bookmark(revision)),
+                        _ => continue,
+                    }
+                }
             };
             if let Some(kind) = self.visible(event.kind, &event.object) {
+                self.sent = event.revision;
                 return Some(self.line(kind, &event.object));
             }
         }
@@ -291,8 +335,13 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
         encoding,
         columns_sent: false,
         deadline,
+        next_bookmark: None,
+        sent: revision.max(since.unwrap_or(0)),
         _alive: alive,
     };
+    if bookmarks {
+        state.next_bookmark = Some(state.bookmark_after(now));
+    }
     for obj in &snapshot {
         if let Some(kind) = state.visible(EventKind::Added, obj) {
             pending.push_back(state.line(kind, obj));

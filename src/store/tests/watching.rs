@@ -395,7 +395,11 @@ async fn a_watcher_that_stops_reading_pins_a_bounded_number_of_bytes() {
         "{} events queued",
         queued.len()
     );
-    assert!(queued.windows(2).all(|w| w[1].revision == w[0].revision + 1));
+    assert!(
+        queued
+            .windows(2)
+            .all(|w| w[1].revision == w[0].revision + 1)
+    );
     assert!(stuck.recv().await.is_none());
 }
 
@@ -410,7 +414,9 @@ async fn one_event_bigger_than_the_byte_bound_still_reaches_a_watcher_that_keeps
     let mut watch = store.watch("", "configmaps", None, None).unwrap();
     for i in 0..3 {
         let key = cm("default", &format!("o{i}"));
-        store.create(&key, cm_obj(&key, &"y".repeat(4 << 10))).unwrap();
+        store
+            .create(&key, cm_obj(&key, &"y".repeat(4 << 10)))
+            .unwrap();
         assert_eq!(drain(&mut watch).len(), 1);
     }
     assert!(!watch.overflowed());
