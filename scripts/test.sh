@@ -73,6 +73,16 @@ run_bench_short() {
   bash "$K2D_REPO/bench/run.sh" --short 2>&1 | tee "$LOG_DIR/bench-short.log"
 }
 
+# Load (issue 8, points 6-7): 50 clients and 50 watches for 60 s on a k2d of its own
+# (--engine none, so no host lock), then watchers that stop reading; fails only on a
+# correctness failure (a lost or out-of-order event, an unexpected status, fd growth,
+# a stuck watch k2d does not close). BENCHMARKS.md "Load" has the 10-minute command.
+run_load() {
+  python3 "$K2D_REPO/bench/load.py" --k2d "${K2D_BIN:-$K2D_REPO/target/release/k2d}" --duration 60 \
+    --out "$LOG_DIR/load.md" 2>&1 | tee "$LOG_DIR/load.log"
+  return "${PIPESTATUS[0]}"
+}
+
 summary() {
   local i
   if [ -f "$LOG_DIR/cargo-test.log" ]; then
@@ -117,6 +127,7 @@ phase "test images" required ensure_test_images
 phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
 phase "conformance (pytest)" optional run_conformance "$@"
+phase "load (60 s)" optional run_load
 phase "benchmarks (short)" optional run_bench_short
 
 summary

@@ -1,6 +1,7 @@
 //! The HTTPS server: credentials and kubeconfig on start, TLS, HTTP/1.1 (with upgrades) and
 //! HTTP/2, authentication of every request, request logging, graceful shutdown.
 
+pub mod abort;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -211,7 +212,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     tracing::info!("kubeconfig: {}", kubeconfig_path.display());
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let builder = auto::Builder::new(abort::Executor);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -259,8 +260,10 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
             let conn = builder
                 .serve_connection_with_upgrades(TokioIo::new(tls), service)
                 .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%peer, "connection ended: {e}");
+            match abort::abortable(watcher.watch(conn)).await {
+                Some(Err(e)) => tracing::debug!(%peer, "connection ended: {e}"),
+                None => tracing::debug!(%peer, "connection closed by a response"),
+                Some(Ok(())) => {}
             }
         });
     }
