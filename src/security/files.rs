@@ -39,6 +39,15 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// [`write_private`], unless `path` already holds exactly `contents` (then nothing is
+/// written: no wear on an SD card, and no failure on a full disk).
+pub fn write_private_if_changed(path: &Path, contents: &[u8]) -> Result<()> {
+    match fs::read(path) {
+        Ok(old) if old == contents => Ok(()),
+        _ => write_private(path, contents),
+    }
+}
+
 /// Reads a file as UTF-8 if it exists.
 pub fn read_optional(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {
