@@ -87,12 +87,12 @@ load_images() {
   for img in k2d-test/busybox:latest k2d-test/httpd:latest; do
     local have want
     have=$(DOCKER_HOST="$K2D_FAULTS_ENGINE" docker image inspect -f '{{.Id}}' "$img" 2>/dev/null || true)
-    want=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null) || die "$img is not on the host's engine (ensure_test_images)"
+    want=$(env -u DOCKER_HOST docker image inspect -f '{{.Id}}' "$img" 2>/dev/null) || die "$img is not on the host's engine (ensure_test_images)"
     [ "$have" = "$want" ] || missing+=("$img")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "loading ${missing[*]} into the faults engine"
-  docker save "${missing[@]}" | DOCKER_HOST="$K2D_FAULTS_ENGINE" docker load -q >/dev/null \
+  env -u DOCKER_HOST docker save "${missing[@]}" | DOCKER_HOST="$K2D_FAULTS_ENGINE" docker load -q >/dev/null \
     || die "docker load into the faults engine failed"
 }
 
