@@ -191,12 +191,14 @@ def test_kill_during_a_helm_install(faults_k2d, rng, tmp_path):
         before = max_rv(api)
         proc = subprocess.Popen([str(helm.path), "--kubeconfig", str(server.kubeconfig), "install", *map(str, args)],
                                 env=helm.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(rng.uniform(0.2, 4))
+        time.sleep(rng.uniform(0.1, 2.5))
+        mid = proc.poll() is None
         kill_and_restart(server)
         out, _ = proc.communicate(timeout=150)
         status = helm("status", "web", "-n", ns, "-o", "json", check=False)
         state = json.loads(status.stdout)["info"]["status"] if status.rc == 0 else "absent"
-        print(f"round {rnd}: helm install exit {proc.returncode}, release {state} after the kill")
+        print(f"round {rnd}: killed {'during' if mid else 'after'} helm install; it exited {proc.returncode}, "
+              f"release {state} after the restart")
         if state != "deployed":
             # a release caught mid-install stays pending-install (as on a cluster): the retry
             # an operator does is to remove it and install again
