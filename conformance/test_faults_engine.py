@@ -19,6 +19,7 @@ import time
 
 from faults_common import (WatchRecorder, converged, cpu_ticks, deployment, engine_view, faults_engine,  # noqa: F401
                            faults_k2d, ready, wait_pods)
+from conftest import run, tool_path
 from helpers import Api, cm_path, configmap, wait_for
 from pods_common import SLEEPER, pod_manifest, sh
 
@@ -63,6 +64,14 @@ def test_engine_outage(faults_k2d, faults_engine):
             problems.append(f"{path}: reason {r.json().get('reason')!r}, want ServiceUnavailable")
         if took > ENGINE_ERROR_BOUND_SECS:
             problems.append(f"{path} took {took:.1f}s with the engine down (bound {ENGINE_ERROR_BOUND_SECS}s)")
+
+    # exec too: kubectl gets the error at once and says what it is
+    kubectl = tool_path("kubectl-1.37")
+    t0 = time.monotonic()
+    r = run([kubectl, "--kubeconfig", server.kubeconfig, "exec", "-n", ns, "always", "--", "true"], check=False,
+            timeout=60)
+    if r.rc == 0 or "engine" not in r.output or time.monotonic() - t0 > ENGINE_ERROR_BOUND_SECS:
+        problems.append(f"kubectl exec with the engine down: want a quick failure naming the engine\n{r.describe()}")
 
     # what needs only the store keeps working
     api.must(api.post(cm_path(ns), configmap("during", {"k": "v"})), 201)
@@ -122,6 +131,9 @@ def test_host_reboot(faults_k2d, faults_engine):
     api.create_namespace(ns)
     pods = f"/api/v1/namespaces/{ns}/pods"
     api.must(api.post(f"/apis/apps/v1/namespaces/{ns}/deployments", deployment("web", 2)), 201)
+    api.must(api.post(f"/api/v1/namespaces/{ns}/services", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}), 201)
     api.must(api.post(f"/api/v1/namespaces/{ns}/persistentvolumeclaims", {
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Mi"}}}}), 201)
@@ -183,6 +195,23 @@ def test_host_reboot(faults_k2d, faults_engine):
                 for c in engine_view() if c["labels"].get("io.k2d.pod.name") == "stateful"]
         problems.append(f"the claim's data after the reboot (want two boot lines):\n{boots.describe()}\n"
                         f"containers of the pod: {runs}")
+    # the Service and the cluster DNS serve the pods that came back (a pod started before
+    # the DNS listened would have the engine's resolver instead)
+    kubectl = tool_path("kubectl-1.37")
+
+    def fetch():
+        r = run([kubectl, "--kubeconfig", server.kubeconfig, "exec", "-n", ns, "stateful", "-c", "app", "--",
+                 "timeout", "5", "wget", "-q", "-O", "-", "http://web"], check=False, timeout=30)
+        return "k2d-test httpd" in r.stdout or None
+
+    got = None
+    deadline = time.monotonic() + 30
+    while not got and time.monotonic() < deadline:
+        got = fetch()
+    if not got:
+        rc = run([kubectl, "--kubeconfig", server.kubeconfig, "exec", "-n", ns, "stateful", "-c", "app", "--",
+                  "cat", "/etc/resolv.conf"], check=False)
+        problems.append(f"http://web from the pod after the reboot did not answer; its resolv.conf:\n{rc.describe()}")
     wait_for("the Deployment available again",
              lambda: api.must(api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/web"), 200)["status"]
              .get("availableReplicas") == 2, timeout=60)
