@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -78,6 +79,7 @@ def faults_k2d(faults_engine):
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(server.data_dir, ignore_errors=True)
     if not faults_engine.answers():
         faults_engine.start()
     remove_k2d_containers()
