@@ -79,4 +79,28 @@ mod tests {
         );
         fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn unchanged_contents_are_not_written_again() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::env::temp_dir().join(format!("k2d-files-same-{}", std::process::id()));
+        ensure_private_dir(&dir).unwrap();
+        let p = dir.join("kubeconfig");
+        write_private_if_changed(&p, b"one").unwrap();
+        let first = fs::metadata(&p).unwrap().ino();
+        write_private_if_changed(&p, b"one").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().ino(),
+            first,
+            "rewritten though unchanged"
+        );
+        write_private_if_changed(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_ne!(
+            fs::metadata(&p).unwrap().ino(),
+            first,
+            "a change is a new file renamed over"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
