@@ -9,7 +9,8 @@
 #    venv with pytest and the official kubernetes client),
 # 2. starts a Docker engine if none answers, builds the local test images,
 # 3. builds k2d (cargo build --release), runs cargo test --workspace,
-# 4. runs the conformance suite (conformance/, pytest) against the built k2d,
+# 4. runs the conformance suite (conformance/, pytest) against the built k2d, then the
+#    faults suite (conformance/test_faults_*.py) on an engine of its own in a netns,
 # 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only).
 #
 # Every step is idempotent and quick when its work is already done. Extra
@@ -65,6 +66,18 @@ run_conformance() {
   rm -f "$LOG_DIR/conformance.xml"
   K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 bash "$K2D_REPO/conformance/run.sh" \
     --junitxml="$LOG_DIR/conformance.xml" "$@"
+}
+
+# The faults suite (issue 8, points 1-5): in a network namespace with a Docker engine of its
+# own that it stops and kills (scripts/faults-engine.sh); the engine is stopped afterwards.
+run_faults() {
+  local rc
+  bash "$K2D_REPO/scripts/faults-engine.sh" exec env K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 \
+    bash "$K2D_REPO/conformance/run.sh" --junitxml="$LOG_DIR/faults.xml" \
+    test_faults_engine.py test_faults_kill.py test_faults_disk.py
+  rc=$?
+  bash "$K2D_REPO/scripts/faults-engine.sh" stop
+  return "$rc"
 }
 
 # The benchmark harness in its short mode: figures are printed, not judged; the phase
@@ -127,6 +140,7 @@ phase "test images" required ensure_test_images
 phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
 phase "conformance (pytest)" optional run_conformance "$@"
+phase "faults (pytest)" optional run_faults
 phase "load (60 s)" optional run_load
 phase "benchmarks (short)" optional run_bench_short
 

@@ -177,10 +177,12 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     let host = advertised_host(&opts);
     let server_url = kubeconfig::server_url(&host, opts.port);
     let kubeconfig_path = opts.data_dir.join("kubeconfig");
-    files::write_private(
-        &kubeconfig_path,
-        kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes(),
-    )?;
+    // Written only when it changed, and a failure is not fatal: on a full disk k2d must
+    // still start and serve what it stores (the kubeconfig there is then the previous one).
+    let rendered = kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token);
+    if let Err(e) = files::write_private_if_changed(&kubeconfig_path, rendered.as_bytes()) {
+        tracing::error!("could not write {}: {e:#}", kubeconfig_path.display());
+    }
     let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
     let ctx = Arc::new(open_store(&opts.data_dir, engine(&opts)?)?);
 
