@@ -61,6 +61,11 @@ run_cargo_test() {
   (cd "$K2D_REPO" && cargo test --workspace 2>&1) | tee "$LOG_DIR/cargo-test.log"
 }
 
+# The fuzz targets for a few seconds each, without sanitizer (its build is the slow part).
+run_fuzz_short() {
+  K2D_FUZZ_SANITIZER=none bash "$K2D_REPO/scripts/fuzz.sh" 15 2>&1 | tee "$LOG_DIR/fuzz.log"
+}
+
 run_conformance() {
   rm -f "$LOG_DIR/conformance.xml"
   K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 bash "$K2D_REPO/conformance/run.sh" \
@@ -116,6 +121,7 @@ phase "docker engine" required ensure_docker_engine
 phase "test images" required ensure_test_images
 phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
+phase "fuzz (short)" optional run_fuzz_short
 phase "conformance (pytest)" optional run_conformance "$@"
 phase "benchmarks (short)" optional run_bench_short
 
