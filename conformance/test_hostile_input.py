@@ -167,11 +167,11 @@ CASES = [
      re.compile(r".*proto: exceeded maximum recursion depth.*")),
     # invalid UTF-8
     ("json-invalid-utf8", "POST", "", BAD_UTF8_JSON, JSON, None, 400, "BadRequest",
-     unrecognized("couldn't get version/kind; json parse error: invalid unicode code point at line 1 column 77",
-                  BAD_UTF8_JSON)),
+     re.compile(re.escape(unrecognized("couldn't get version/kind; json parse error: invalid unicode code point "
+                                       "at line 1 column NN", BAD_UTF8_JSON)).replace("NN", r"\d+"))),
     ("json-lone-surrogate", "POST", "", SURROGATE_JSON, JSON, None, 400, "BadRequest",
-     unrecognized("couldn't get version/kind; json parse error: lone leading surrogate in hex escape at line 1 "
-                  "column 83", SURROGATE_JSON)),
+     re.compile(re.escape(unrecognized("couldn't get version/kind; json parse error: lone leading surrogate in "
+                                       "hex escape at line 1 column NN", SURROGATE_JSON)).replace("NN", r"\d+"))),
     ("label-replacement-char", "POST", "",
      json.dumps(configmap("x-fffd", labels={"a": "\ufffd"}), ensure_ascii=False).encode(), JSON, None, 422,
      "Invalid", invalid("ConfigMap", "x-fffd", "metadata.labels", '"\ufffd"', LABEL_MSG)),
@@ -219,7 +219,7 @@ CASES = [
      invalid("Pod", "x-sp6", "spec.volumes[0].configMap.items[0].path", '"..data"', "must not start with '..'")),
     # negative and huge numbers
     ("replicas-negative", "POST", DEPLOYMENTS, deployment("x-n1", -1), JSON, None, 422, "Invalid",
-     invalid("Deployment", "x-n1", "spec.replicas", "-1", "must be greater than or equal to 0")),
+     invalid("Deployment.apps", "x-n1", "spec.replicas", "-1", "must be greater than or equal to 0")),
     ("replicas-2^63", "POST", DEPLOYMENTS, deployment("x-n2", 2**63), JSON, None, 400, "BadRequest",
      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number '
      '9223372036854775808 into Go struct field DeploymentSpec.spec.replicas of type int32'),
@@ -229,8 +229,9 @@ CASES = [
     ("service-port-70000", "POST", SERVICES,
      json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x-n4"},
                  "spec": {"ports": [{"port": 70000}]}}).encode(), JSON, None, 422, "Invalid",
-     re.compile(re.escape(invalid("Service", "x-n4", "spec.ports[0].port", "70000",
-                                  "must be between 1 and 65535, inclusive")) + ".*")),
+     # targetPort defaults to port before validation, so apiserver reports both
+     'Service "x-n4" is invalid: [spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, '
+     'inclusive, spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive]'),
     ("limit-not-a-number", "GET", "", None, None, {"limit": "abc"}, 400, "BadRequest",
      'limit: Invalid value: "abc": must be an integer'),
     ("watch-resourceversion-abc", "GET", "", None, None, {"watch": "1", "resourceVersion": "abc"}, 400,
@@ -362,7 +363,7 @@ def status_line(data: bytes) -> str:
     return data.split(b"\r\n", 1)[0].decode("latin-1")
 
 
-def test_headers_huge_and_many(k2d, api, namespace):
+def test_headers_huge_and_many(k2d, api, namespace, tmp_path):
     """A head over MAX_HEADER_BYTES or with more than 100 fields: 431 and the connection
     closes; a head well within the limits is served; invalid bytes in the request line
     are a 400 from the HTTP parser."""
@@ -375,10 +376,12 @@ def test_headers_huge_and_many(k2d, api, namespace):
     bad = exchange(k2d, head(k2d, b"", path=b"/api/v1/namespaces/\xff\xfe"))
     assert status_line(bad) == "HTTP/1.1 400 Bad Request", bad[:300]
     # HTTP/2 (what kubectl and Go clients speak): a header list over the limit is refused
+    pad = tmp_path / "header"
+    pad.write_text("X-Pad: " + "a" * (2 * MAX_HEADER_BYTES) + "\n")
     r = run(["curl", "-sS", "--http2", "--max-time", "20", "--cacert", k2d.ca, "-H",
-             f"Authorization: Bearer {k2d.token}", "-H", "X-Pad: " + "a" * (2 * MAX_HEADER_BYTES),
+             f"Authorization: Bearer {k2d.token}", "-H", f"@{pad}",
              "-o", "/dev/null", "-w", "%{http_code} %{http_version}", f"{k2d.url}/readyz"], check=False, timeout=30)
-    assert r.returncode != 0 or r.stdout.strip() in ("431 2", "400 2"), r.describe()
+    assert r.rc != 0 or r.stdout.strip() in ("431 2", "400 2"), r.describe()
     assert_serving(k2d, api, namespace, "huge headers")
 
 

@@ -4,7 +4,9 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   default: 300 s per target, every target
 #
 # Environment:
-#   K2D_FUZZ_SANITIZER  address (default) or none (no ASan: a much faster build; CI uses it)
+#   K2D_FUZZ_SANITIZER  address (default) or none (no ASan: a faster build; CI uses it)
+#   K2D_FUZZ_DEV=1      build without optimizations (cargo fuzz --dev): the build takes a
+#                       fraction of the optimized one, each run is slower; CI uses it
 #   K2D_FUZZ_MERGE=1    afterwards, merge what the run found into fuzz/corpus/<target>
 #                       (minimized: only inputs that add coverage are kept; commit them)
 #
@@ -22,14 +24,16 @@ shift || true
 TARGETS=("$@")
 [ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(body protobuf patch selectors)
 SANITIZER="${K2D_FUZZ_SANITIZER:-address}"
+BUILD=(-s "$SANITIZER")
+[ "${K2D_FUZZ_DEV:-0}" = 1 ] && BUILD+=(--dev)
 
 ensure_cargo_fuzz
 export RUSTC_BOOTSTRAP=1
 cd "$K2D_REPO/fuzz"
 
 started=$(date +%s)
-log "building the fuzz targets (sanitizer: $SANITIZER)"
-"$K2D_CARGO_FUZZ" build -s "$SANITIZER" >&2
+log "building the fuzz targets (${BUILD[*]})"
+"$K2D_CARGO_FUZZ" build "${BUILD[@]}" >&2
 log "built in $(($(date +%s) - started)) s"
 
 for t in "${TARGETS[@]}"; do
@@ -37,7 +41,7 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$work" "corpus/$t"
   log "fuzzing $t for ${SECONDS_PER_TARGET}s"
   out="$K2D_REPO/target/fuzz-$t.log"
-  if ! "$K2D_CARGO_FUZZ" run -s "$SANITIZER" "$t" "$work" "corpus/$t" -- \
+  if ! "$K2D_CARGO_FUZZ" run "${BUILD[@]}" "$t" "$work" "corpus/$t" -- \
       -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$out" 2>&1; then
     tail -n 60 "$out" >&2
@@ -46,7 +50,7 @@ for t in "${TARGETS[@]}"; do
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$out" >&2 || true
   if [ "${K2D_FUZZ_MERGE:-0}" = 1 ]; then
     log "merging new inputs of $t into fuzz/corpus/$t"
-    "$K2D_CARGO_FUZZ" run -s "$SANITIZER" "$t" "corpus/$t" "$work" -- -merge=1 >/dev/null 2>&1
+    "$K2D_CARGO_FUZZ" run "${BUILD[@]}" "$t" "corpus/$t" "$work" -- -merge=1 >/dev/null 2>&1
   fi
 done
 log "fuzzing done in $(($(date +%s) - started)) s"

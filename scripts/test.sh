@@ -61,9 +61,10 @@ run_cargo_test() {
   (cd "$K2D_REPO" && cargo test --workspace 2>&1) | tee "$LOG_DIR/cargo-test.log"
 }
 
-# The fuzz targets for a few seconds each, without sanitizer (its build is the slow part).
+# The fuzz targets for a few seconds each, unoptimized and without sanitizer (the build is
+# the slow part: see scripts/fuzz.sh).
 run_fuzz_short() {
-  K2D_FUZZ_SANITIZER=none bash "$K2D_REPO/scripts/fuzz.sh" 15 2>&1 | tee "$LOG_DIR/fuzz.log"
+  K2D_FUZZ_SANITIZER=none K2D_FUZZ_DEV=1 bash "$K2D_REPO/scripts/fuzz.sh" 15 2>&1 | tee "$LOG_DIR/fuzz.log"
 }
 
 run_conformance() {
