@@ -64,7 +64,7 @@ run_cargo_test() {
 # The fuzz targets for a few seconds each, unoptimized and without sanitizer (the build is
 # the slow part: see scripts/fuzz.sh).
 run_fuzz_short() {
-  K2D_FUZZ_SANITIZER=none K2D_FUZZ_DEV=1 bash "$K2D_REPO/scripts/fuzz.sh" 15 2>&1 | tee "$LOG_DIR/fuzz.log"
+  K2D_FUZZ_SANITIZER=none K2D_FUZZ_DEV=1 bash "$K2D_REPO/scripts/fuzz.sh" 10 2>&1 | tee "$LOG_DIR/fuzz.log"
 }
 
 run_conformance() {
