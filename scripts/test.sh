@@ -62,6 +62,12 @@ run_cargo_test() {
   (cd "$K2D_REPO" && cargo test --workspace 2>&1) | tee "$LOG_DIR/cargo-test.log"
 }
 
+# The fuzz targets for a few seconds each, unoptimized and without sanitizer (the build is
+# the slow part: see scripts/fuzz.sh).
+run_fuzz_short() {
+  K2D_FUZZ_SANITIZER=none K2D_FUZZ_DEV=1 bash "$K2D_REPO/scripts/fuzz.sh" 10 2>&1 | tee "$LOG_DIR/fuzz.log"
+}
+
 run_conformance() {
   rm -f "$LOG_DIR/conformance.xml"
   K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 bash "$K2D_REPO/conformance/run.sh" \
@@ -139,6 +145,7 @@ phase "docker engine" required ensure_docker_engine
 phase "test images" required ensure_test_images
 phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
+phase "fuzz (short)" optional run_fuzz_short
 phase "conformance (pytest)" optional run_conformance "$@"
 phase "faults (pytest)" optional run_faults
 phase "load (60 s)" optional run_load

@@ -11,7 +11,8 @@
 //! - [`controllers`]: what acts on objects (the pod runtime, workload controllers, events);
 //! - [`engine`]: the container engine client;
 //! - [`runtime`]: the pod runtime (pods as containers);
-//! - [`network`]: cluster DNS and Service addresses.
+//! - [`network`]: cluster DNS and Service addresses;
+//! - [`fuzz_checks`]: the invariants the fuzz targets check on the request decoders.
 
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod client;
 pub mod controllers;
 pub mod engine;
+pub mod fuzz_checks;
 pub mod generated;
 pub mod memory;
 pub mod network;

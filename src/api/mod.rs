@@ -22,6 +22,7 @@ pub mod stored;
 pub mod table;
 pub mod validation;
 pub mod version;
+pub mod yaml;
 
 pub use reply::Reply;
 pub use request::ApiRequest;

@@ -2,6 +2,8 @@
 //! HTTP/2, authentication of every request, request logging, graceful shutdown.
 
 pub mod abort;
+pub mod first_bytes;
+pub mod limits;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -214,10 +216,18 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     tracing::info!("kubeconfig: {}", kubeconfig_path.display());
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(abort::Executor);
+    let builder = limits::configure(auto::Builder::new(abort::Executor));
+    let max_connections = limits::connection_cap();
+    tracing::debug!(max_connections, "connection bound");
+    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
+        // At the bound, stop accepting: new connections wait in the listen queue until one closes.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit.expect("never closed"),
+            _ = &mut shutdown => break,
+        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -236,6 +246,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            let _permit = permit;
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
@@ -259,8 +270,13 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
                 let cert_user = cert_user.clone();
                 async move { Ok::<_, Infallible>(state.handle(req, cert_user.as_ref().as_ref()).await) }
             });
+            let io = first_bytes::FirstBytesDeadline::new(
+                tls,
+                limits::PREFACE_LEN,
+                limits::FIRST_BYTES_TIMEOUT,
+            );
             let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .serve_connection_with_upgrades(TokioIo::new(io), service)
                 .into_owned();
             match abort::abortable(watcher.watch(conn)).await {
                 Some(Err(e)) => tracing::debug!(%peer, "connection ended: {e}"),

@@ -47,7 +47,7 @@ pub fn apply(
     manager: &str,
     force: bool,
 ) -> Result<Value, Status> {
-    let config: Value = serde_yaml_ng::from_slice(&req.body).map_err(|e| {
+    let config: Value = crate::api::yaml::from_slice(&req.body).map_err(|e| {
         Status::bad_request(format!(
             "error decoding the apply configuration as YAML or JSON: {e}"
         ))

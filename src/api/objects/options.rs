@@ -89,7 +89,7 @@ pub fn delete_options(req: &ApiRequest) -> Result<DeleteOptions, Status> {
         match body::content_type(req).as_str() {
             "application/vnd.kubernetes.protobuf" => crate::api::protobuf::decode(&req.body)
                 .map_err(|e| e.status("DeleteOptions", &req.body))?,
-            "application/yaml" => serde_yaml_ng::from_slice(&req.body)
+            "application/yaml" => crate::api::yaml::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("DeleteOptions: {e}")))?,
             _ => serde_json::from_slice(&req.body)
                 .map_err(|e| Status::bad_request(format!("DeleteOptions: {e}")))?,

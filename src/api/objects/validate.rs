@@ -52,7 +52,11 @@ pub fn patched(
         PatchType::Merge => PatchKind::Merge,
         PatchType::StrategicMerge => PatchKind::Strategic,
         PatchType::Apply => {
-            let applied: Value = serde_yaml_ng::from_slice(&req.body).unwrap_or(Value::Null);
+            // A body that does not decode is refused by the apply itself, with its message
+            // (and an alias bomb must not be walked again here).
+            let Ok(applied) = crate::api::yaml::from_slice(&req.body) else {
+                return Ok(Vec::new());
+            };
             let ns = req.namespace.as_deref().unwrap_or_default();
             let name = req.name.as_deref().unwrap_or_default();
             return validation::check_apply(&req.body, &applied, schema, mode, ns, name);
@@ -68,6 +72,16 @@ pub fn object(resource: &ResourceInfo, obj: &Value) -> Result<(), Status> {
     if let Some(schema) = resource.schema {
         errors.extend(validation::required_errors(obj, schema));
     }
+    errors.extend(validation::pod_path_errors(
+        resource.group,
+        resource.name,
+        obj,
+    ));
+    errors.extend(validation::number_errors(
+        resource.group,
+        resource.name,
+        obj,
+    ));
     errors.extend(data_size(resource, obj));
     errors.extend(cron_schedule(resource, obj));
     if errors.is_empty() {

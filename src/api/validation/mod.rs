@@ -21,6 +21,8 @@ pub mod generate_name;
 pub mod labels;
 pub mod meta;
 pub mod names;
+pub mod numbers;
+pub mod pod_paths;
 pub mod required;
 
 mod apply_paths;
@@ -37,5 +39,7 @@ pub use fields::{
 pub use generate_name::generate_name;
 pub use meta::validate_object_meta;
 pub use names::{NameRule, name_rule, validate_generate_name, validate_name};
+pub use numbers::number_errors;
+pub use pod_paths::pod_path_errors;
 pub use required::{missing_required, required_errors};
 pub use yaml_dups::{yaml_duplicate_keys, yaml_strict_error};

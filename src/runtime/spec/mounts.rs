@@ -263,6 +263,19 @@ fn sub_dir(base: &Path, sub: Option<&str>, create: bool) -> Result<std::path::Pa
     let Some(sub) = sub else {
         return Ok(base.to_path_buf());
     };
+    // The API refuses these (validation::pod_paths); a pod stored by an older k2d must not
+    // reach outside its volume either.
+    let escapes = Path::new(sub).components().any(|c| {
+        !matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    if escapes {
+        return Err(format!(
+            "subPath {sub:?} must be a relative path without '..'"
+        ));
+    }
     let path = base.join(sub);
     if create && fs::symlink_metadata(&path).is_err() {
         fs::create_dir_all(&path)
