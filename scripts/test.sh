@@ -23,7 +23,7 @@ need_root
 ensure_cargo
 LOG_DIR="$K2D_REPO/target/k2d-test"
 mkdir -p "$LOG_DIR"
-export K2D_BIN="$K2D_REPO/target/release/k2d"
+export K2D_BIN="$K2D_RELEASE_BIN"
 
 PHASE_NAMES=()
 PHASE_SECS=()
