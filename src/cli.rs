@@ -174,7 +174,7 @@ fn warn_unless_certified(data_dir: &std::path::Path, server: &str) {
     let Ok(Some(cert)) = files::read_optional(&data_dir.join("server.crt")) else {
         return;
     };
-    if !crate::security::pki::certificate_names(&cert, &[host.clone()]) {
+    if !crate::security::pki::certificate_names(&cert, std::slice::from_ref(&host)) {
         eprintln!(
             "k2d: warning: {host} is not a name of k2d's serving certificate, so clients using \
              this kubeconfig cannot verify the server. Restart k2d with --advertise-address {host} \
