@@ -47,6 +47,7 @@ pub async fn run(data_dir: &Path, engine_url: &str) -> Result<bool> {
     println!("k2d {}", env!("CARGO_PKG_VERSION"));
 
     match engine_summary(engine_url).await {
+        _ if engine_url == "none" => println!("engine:     none (the API only; nothing runs)"),
         Ok(s) => println!("engine:     {engine_url}: {s}"),
         Err(e) => {
             healthy = false;
@@ -203,6 +204,7 @@ async fn counts_from_api(data_dir: &Path, serving: &Serving) -> Result<Vec<(Stri
             .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
             .header(http::header::ACCEPT, "application/json")
             .body(Empty::<Bytes>::new())?;
+        sender.ready().await?;
         let res = sender.send_request(req).await?;
         let status = res.status();
         let body = res.into_body().collect().await?.to_bytes();
