@@ -52,7 +52,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 "$KUBECTL" get nodes | grep -q ' Ready' || fail "the node is not Ready within 60 s"
-docker logs "$NAME" 2>&1 | grep -q "kubectl --kubeconfig $KUBECONFIG get nodes" \
+logs=$(docker logs "$NAME" 2>&1)
+grep -q "kubectl --kubeconfig $KUBECONFIG get nodes" <<<"$logs" \
   || fail "k2d did not print the kubeconfig and a kubectl example"
 step "kubeconfig $KUBECONFIG works from the host"
 
@@ -91,9 +92,12 @@ answered "http://$ip/" || fail "the Service does not answer on its cluster IP $i
 answered "http://127.0.0.1:$node_port/" || fail "the Service does not answer on node port $node_port"
 step "Service answers on http://$ip/ and on node port $node_port"
 
-if "$KUBECTL" get pods -A -o name | grep -q "$NAME"; then
+pods=$("$KUBECTL" get pods -A -o name) || fail "kubectl get pods -A"
+if grep -q "$NAME" <<<"$pods"; then
   fail "k2d's own container is shown as a pod"
 fi
-docker exec "$NAME" /k2d status --data-dir "$DATA" | grep -q '^k2d: *running' || fail "k2d status in the container"
+# Captured first: grep -q would close the pipe early, and pipefail would count that as a failure.
+status=$(docker exec "$NAME" /k2d status --data-dir "$DATA") || fail "k2d status in the container: $status"
+grep -q '^k2d: *running' <<<"$status" || fail "k2d status does not see k2d running: $status"
 step "k2d's container is not a pod; k2d status sees it running"
 echo "image smoke: passed in $(($(date +%s) - started)) s"
