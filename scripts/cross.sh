@@ -18,8 +18,8 @@ ensure_cargo
 command -v rustup >/dev/null 2>&1 || die "rustup is needed to add the Rust targets"
 for arch in "${arches[@]}"; do
   case "$arch" in
-    aarch64) triple=aarch64-unknown-linux-gnu; pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross); qemu=qemu-aarch64 ;;
-    armv7) triple=armv7-unknown-linux-gnueabihf; pkgs=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross); qemu=qemu-arm ;;
+    aarch64) triple=aarch64-unknown-linux-gnu; pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross); qemu="qemu-aarch64" ;;
+    armv7) triple=armv7-unknown-linux-gnueabihf; pkgs=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross); qemu="qemu-arm" ;;
     *) die "unknown architecture $arch (aarch64 or armv7)" ;;
   esac
   apt_install "${pkgs[@]}"

@@ -52,7 +52,8 @@ fn stderr(out: &Output) -> String {
 }
 
 fn temp_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary directory");
+    // In the build's own temporary directory: /tmp may be closed to other users (0700).
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
     // nobody must reach what is inside.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
