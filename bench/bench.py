@@ -163,8 +163,9 @@ def engine(method: str, path: str, body=None):
 class K2D:
     """One k2d process with its data directory."""
 
-    def __init__(self, binary: Path, data_dir: Path, port: int):
+    def __init__(self, binary: Path, data_dir: Path, port: int, extra_args=()):
         self.binary, self.data_dir, self.port = binary, data_dir, port
+        self.extra_args = list(extra_args)
         self.proc: subprocess.Popen | None = None
         self.log = open(data_dir / "k2d.log", "ab")
 
@@ -187,7 +188,7 @@ class K2D:
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [str(self.binary), "serve", "--data-dir", str(self.data_dir), "--port", str(self.port),
-             "--listen-address", "127.0.0.1", "--log-level", "warn"],
+             "--listen-address", "127.0.0.1", "--log-level", "warn", *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         token_file = self.data_dir / "token"
         deadline = t0 + 60

@@ -493,3 +493,20 @@ def pytest_runtest_makereport(item, call):
                 report.sections.append(
                     (f"k2d log during {report.when}", s.log_tail(offsets.get(id(s), 0), lines=200))
                 )
+
+
+# --------------------------------------------------------------------- the faults suite
+
+
+def pytest_collection_modifyitems(config, items):
+    """test_faults_*.py stop and kill a container engine: they run only against the faults
+    suite's own engine (scripts/faults-engine.sh exec ..., which sets K2D_FAULTS_ENGINE),
+    never against the host's. Elsewhere they are deselected, and pytest says how many."""
+    if os.environ.get("K2D_FAULTS_ENGINE"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.path.name.startswith("test_faults_") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

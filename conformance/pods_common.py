@@ -131,3 +131,14 @@ def condition(pod: dict, kind: str) -> dict:
         if c["type"] == kind:
             return c
     return {}
+
+
+def running_sleeper(server, kubectl: Kubectl, ns: str, name: str) -> tuple[dict, list[str]]:
+    """Creates namespace `ns` and a one-container sleeper pod in it, waits until it runs;
+    returns the pod and its engine container ids (sandbox and container), sorted."""
+    Api(server).create_namespace(ns)
+    apply(kubectl, ns, pod_manifest(name, [sh("main", SLEEPER)]))
+    pod = wait_pod(kubectl, ns, name, phase_is("Running"), "Running")
+    ids = sorted(c["ID"] for c in containers_of(pod["metadata"]["uid"]))
+    assert len(ids) == 2, ids
+    return pod, ids

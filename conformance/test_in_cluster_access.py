@@ -3,7 +3,8 @@ service account token, CA and namespace at /var/run/secrets/kubernetes.io/
 serviceaccount; `kubernetes.default.svc` resolves (search path) to the kubernetes Service
 and answers on 443. With the mounted token and the mounted CA (checked against the
 name kubernetes.default.svc), kubectl lists pods through the Service's cluster
-IP and is refused (403) when it creates one. automountServiceAccountToken: false
+IP once a RoleBinding grants `view` (before, it is refused: a pod's token has no rights of its
+own), and is refused (403) when it creates one. automountServiceAccountToken: false
 mounts nothing.
 
 The TLS client runs on the host with the pod's files: the test image's busybox
@@ -87,6 +88,11 @@ def test_pod_token_reads_through_the_kubernetes_service(kubectl_newest, namespac
     def k(*args):
         return run([kubectl.path, "--kubeconfig", cfg, "--cache-dir", kubectl.fresh_cache(), *args],
                    env=kubectl.env(), check=False)
+    r = k("get", "pods", "-o", "name")
+    assert r.rc != 0 and f'User "system:serviceaccount:{namespace}:default" cannot list resource "pods"' \
+        in r.stderr, r.describe()
+    kubectl("create", "rolebinding", "default-view", "--clusterrole=view",
+            f"--serviceaccount={namespace}:default", "-n", namespace)
     r = k("get", "pods", "-o", "name")
     assert r.rc == 0 and "pod/api-client" in r.stdout, r.describe()
     r = k("run", "other", f"--image={TEST_IMAGE}")

@@ -11,7 +11,7 @@ import pytest
 from conftest import LOG_DIR, K2DServer, Kubectl, k2d_binary, tool_path, KUBECTL_VERSIONS
 from helpers import Api, uniq
 from pods_common import (SLEEPER, apply, containers_of, docker, engine_containers, phase_is,
-                         pod_manifest, sh, status_of, wait_pod)
+                         pod_manifest, running_sleeper, sh, status_of, wait_pod)
 
 
 @pytest.fixture
@@ -30,12 +30,8 @@ def own_k2d(tmp_path_factory):
 def test_kill_9_then_restart_adopts_the_running_pod(own_k2d, tmp_path):
     v = KUBECTL_VERSIONS[-1]
     k = Kubectl(v, tool_path(f"kubectl-{v}"), own_k2d, tmp_path)
-    Api(own_k2d).create_namespace("adopt")
-    apply(k, "adopt", pod_manifest("keep", [sh("main", SLEEPER)]))
-    pod = wait_pod(k, "adopt", "keep", phase_is("Running"), "Running")
+    pod, before = running_sleeper(own_k2d, k, "adopt", "keep")
     uid = pod["metadata"]["uid"]
-    before = sorted(c["ID"] for c in containers_of(uid))
-    assert len(before) == 2
 
     own_k2d.proc.kill()
     own_k2d.proc.wait()

@@ -1,7 +1,7 @@
 """Issue 5, in-cluster access without pods: every namespace gets its `default`
 ServiceAccount and the `kube-root-ca.crt` ConfigMap; `kubectl create token` issues
-a token that may read (get/list/watch) but not write, and RBAC bindings grant more;
-`kubectl auth can-i` answers with the same rules."""
+a token that may do nothing but discovery and self-reviews (as on a cluster: issue 8, point 10),
+and RBAC bindings grant more; `kubectl auth can-i` answers with the same rules."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def as_token(kubectl, token, *args, check=False):
     return run(cmd, env=kubectl.env(), check=check)
 
 
-def test_service_account_token_reads_but_does_not_write(kubectl, namespace):
+def test_service_account_token_has_no_rights_until_bound(kubectl, namespace):
     assert wait_for(kubectl, "get", "serviceaccount", "default", "-n", namespace).rc == 0
     token = kubectl("create", "token", "default", "-n", namespace).stdout.strip()
     assert token.count(".") == 2, "a JWT"
@@ -59,14 +59,17 @@ def test_service_account_token_reads_but_does_not_write(kubectl, namespace):
     assert claims["kubernetes.io"]["namespace"] == namespace
 
     r = as_token(kubectl, token, "get", "pods", "-n", namespace)
-    assert r.rc == 0, r.describe()
+    assert r.rc != 0 and (f'pods is forbidden: User "system:serviceaccount:{namespace}:default" cannot list '
+                          f'resource "pods" in API group "" in the namespace "{namespace}"') in r.stderr, r.describe()
+    r = as_token(kubectl, token, "api-resources", "-o", "name")
+    assert r.rc == 0 and "pods" in r.stdout.split(), "discovery answers every authenticated user\n" + r.describe()
     r = as_token(kubectl, token, "create", "configmap", "x", "-n", namespace, "--from-literal=a=b")
     assert r.rc != 0
     assert (f'configmaps is forbidden: User "system:serviceaccount:{namespace}:default" cannot create '
             f'resource "configmaps" in API group "" in the namespace "{namespace}"') in r.stderr, r.describe()
     r = as_token(kubectl, token, "get", "secrets", "-n", namespace)
     assert r.rc != 0 and "forbidden" in r.stderr, r.describe()
-    assert as_token(kubectl, token, "auth", "can-i", "list", "pods", "-n", namespace).stdout.strip() == "yes"
+    assert as_token(kubectl, token, "auth", "can-i", "list", "pods", "-n", namespace).stdout.strip() == "no"
     r = as_token(kubectl, token, "auth", "can-i", "create", "pods", "-n", namespace)
     assert r.stdout.strip() == "no", r.describe()
 
@@ -82,6 +85,7 @@ def test_service_account_token_reads_but_does_not_write(kubectl, namespace):
     finally:
         kubectl("delete", "namespace", other, "--wait=false")
 
+    assert as_token(kubectl, token, "get", "pods", "-n", namespace).rc == 0, "edit reads too"
     kubectl("delete", "serviceaccount", "default", "-n", namespace)
     r = as_token(kubectl, token, "get", "pods", "-n", namespace)
     assert r.rc != 0 and "must be logged in" in r.stderr, "a token dies with its account"

@@ -73,6 +73,17 @@ struct ServeArgs {
     /// The namespace containers made with plain `docker run` are shown in as pods.
     #[arg(long, env = "K2D_FOREIGN_NAMESPACE", default_value = crate::runtime::DEFAULT_FOREIGN_NAMESPACE)]
     foreign_namespace: String,
+    /// The Pod Security Standard enforced on pods: `privileged` (no check), `baseline` (no
+    /// hostPath volumes, privileged containers, host namespaces, host ports or added
+    /// capabilities...) or `restricted`. A namespace's `pod-security.kubernetes.io/enforce`
+    /// label overrides it there. Use `baseline` where manifests come from less trusted sources.
+    #[arg(
+        long,
+        env = "K2D_POD_SECURITY",
+        value_enum,
+        default_value = "privileged"
+    )]
+    pod_security: crate::security::pod_security::Level,
     /// Log level or tracing filter (error, warn, info, debug, trace).
     #[arg(long, env = "K2D_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -127,6 +138,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         engine,
         engine_looked_for,
         foreign_namespace: args.foreign_namespace,
+        pod_security: args.pod_security,
     };
     runtime()?.block_on(server::run(opts))
 }

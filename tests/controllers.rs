@@ -8,20 +8,15 @@ use std::time::{Duration, Instant};
 
 use common::K2d;
 use common::api::{
-    create, delete, eventually, get, is_ready, items, make_ready, merge_patch, name, write,
+    create, delete, eventually, get, is_ready, items, make_ready, merge_patch, name, pods_selected,
+    write,
 };
 use serde_json::{Value, json};
 
 const NS: &str = "default";
 
 async fn pods(k2d: &K2d, selector: &str) -> Vec<Value> {
-    items(
-        get(
-            k2d,
-            &format!("/api/v1/namespaces/{NS}/pods?labelSelector={selector}"),
-        )
-        .await,
-    )
+    pods_selected(k2d, NS, selector).await
 }
 
 async fn replicasets(k2d: &K2d, selector: &str) -> Vec<Value> {

@@ -7,25 +7,18 @@ mod common;
 use std::time::Duration;
 
 use common::K2d;
-use common::api::{create, eventually, get, items, merge_patch, name, patch_status};
+use common::api::{create, eventually, get, items, merge_patch, name, patch_status, pods_selected};
 use serde_json::{Value, json};
 
 const NS: &str = "default";
 
 /// The pods of Job `job` that are not being deleted.
 async fn pods(k2d: &K2d, job: &str) -> Vec<Value> {
-    items(
-        get(
-            k2d,
-            &format!(
-                "/api/v1/namespaces/{NS}/pods?labelSelector=batch.kubernetes.io/job-name={job}"
-            ),
-        )
-        .await,
-    )
-    .into_iter()
-    .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-    .collect()
+    pods_selected(k2d, NS, &format!("batch.kubernetes.io/job-name={job}"))
+        .await
+        .into_iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .collect()
 }
 
 fn phase(pod: &Value) -> &str {

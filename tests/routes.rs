@@ -136,6 +136,7 @@ async fn fixed_endpoints_need_credentials_too() {
             .request("GET", path, Creds::None, None, Duration::from_secs(5))
             .await;
         assert_eq!(a.status, 401, "{path}");
+        assert_eq!(a.json()["reason"], "Unauthorized", "{path}");
         let a = k2d
             .request(
                 "GET",
@@ -160,6 +161,56 @@ async fn fixed_endpoints_need_credentials_too() {
             if path == "/nonexistent" { 404 } else { 200 },
             "{path} with the admin certificate"
         );
+    }
+}
+
+/// Every method on the fixed endpoints, on paths that do not exist (which must not reveal that
+/// they do not exist before authentication) and on paths of unknown groups and resources: 401
+/// with the Unauthorized Status (no body for HEAD), the same for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_method_on_any_path_needs_credentials() {
+    let k2d = K2d::start("any-path");
+    let paths = [
+        "/",
+        "/version",
+        "/healthz",
+        "/livez",
+        "/readyz",
+        "/readyz/ping",
+        "/metrics",
+        "/openapi/v2",
+        "/openapi/v3",
+        "/api",
+        "/apis",
+        "/apis/apps",
+        "/apis/no.such.group/v1/things",
+        "/api/v1/namespaces/default/nosuchresource",
+        "/api/v1/namespaces/default/pods/x/nosuchsubresource",
+        "/api/v1/namespaces/default/secrets/db-password",
+        "/logs/",
+        "/debug/pprof/",
+        "/%2e%2e/%2e%2e/etc/passwd",
+    ];
+    for path in paths {
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            let a = k2d
+                .request(method, path, Creds::None, None, Duration::from_secs(5))
+                .await;
+            assert_eq!(a.status, 401, "{method} {path}");
+            if method != "HEAD" {
+                let s = a.json();
+                assert_eq!(
+                    (&s["kind"], &s["reason"], &s["code"], &s["message"]),
+                    (
+                        &serde_json::json!("Status"),
+                        &serde_json::json!("Unauthorized"),
+                        &serde_json::json!(401),
+                        &serde_json::json!("Unauthorized")
+                    ),
+                    "{method} {path}"
+                );
+            }
+        }
     }
 }
 

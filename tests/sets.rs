@@ -8,19 +8,15 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::K2d;
-use common::api::{create, delete, eventually, get, items, make_ready, merge_patch, name};
+use common::api::{
+    create, delete, eventually, get, items, make_ready, merge_patch, name, pods_selected,
+};
 use serde_json::{Value, json};
 
 const NS: &str = "default";
 
 async fn pods(k2d: &K2d, selector: &str) -> Vec<Value> {
-    items(
-        get(
-            k2d,
-            &format!("/api/v1/namespaces/{NS}/pods?labelSelector={selector}"),
-        )
-        .await,
-    )
+    pods_selected(k2d, NS, selector).await
 }
 
 fn names(pods: &[Value]) -> BTreeSet<String> {

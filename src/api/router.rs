@@ -91,6 +91,9 @@ impl Router {
             }
         }
         let routed = self.resolve(req.method(), &segments, query)?;
+        // Before the body is read, as a real server does: a caller without the right spends
+        // no memory of k2d's on a body.
+        self.authorize(&user, &routed)?;
         let (upgrade, body) = if routed.verb == Verb::Connect {
             (Some(hyper::upgrade::on(&mut req)), bytes::Bytes::new())
         } else {
@@ -107,7 +110,6 @@ impl Router {
                 }
             }
         };
-        self.authorize(&user, &routed)?;
         let headers = std::mem::take(req.headers_mut());
         generated::dispatch(
             &self.translators,

@@ -407,29 +407,23 @@ impl Controller {
             Err(e) => return tracing::warn!("listing Pods of {ns}: {e}"),
         };
         for svc in selected {
+            let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default();
             // Each write reads what it replaces; a conflict (someone wrote in between) is
             // tried once more on a fresh read.
-            for attempt in 0..2 {
-                match self.write_endpoints(svc, &pods).await {
-                    Err(e) if e.code == 409 && attempt == 0 => continue,
-                    Err(e) => tracing::warn!(
-                        "writing the Endpoints of {ns}/{}: {e}",
-                        svc["metadata"]["name"]
-                    ),
-                    Ok(()) => {}
+            for (what, endpoints) in [("Endpoints", true), ("EndpointSlices", false)] {
+                for attempt in 0..2 {
+                    let written = if endpoints {
+                        self.write_endpoints(svc, &pods).await
+                    } else {
+                        self.write_slices(svc, &pods).await
+                    };
+                    match written {
+                        Err(e) if e.code == 409 && attempt == 0 => continue,
+                        Err(e) => tracing::warn!("writing the {what} of {ns}/{svc_name}: {e}"),
+                        Ok(()) => {}
+                    }
+                    break;
                 }
-                break;
-            }
-            for attempt in 0..2 {
-                match self.write_slices(svc, &pods).await {
-                    Err(e) if e.code == 409 && attempt == 0 => continue,
-                    Err(e) => tracing::warn!(
-                        "writing the EndpointSlices of {ns}/{}: {e}",
-                        svc["metadata"]["name"]
-                    ),
-                    Ok(()) => {}
-                }
-                break;
             }
         }
     }

@@ -1,6 +1,6 @@
 //! What every namespace holds in a cluster without anyone creating it: the `default`
 //! ServiceAccount and the `kube-root-ca.crt` ConfigMap (the CA pods use to verify the API
-//! server); both come back when deleted. Also the default ClusterRoles that bindings name
+//! server); both come back when deleted, and the ConfigMap follows a new CA at start. Also the default ClusterRoles that bindings name
 //! (`cluster-admin`, `admin`, `edit`, `view`), created when missing.
 
 use serde_json::{Value, json};
@@ -116,6 +116,17 @@ async fn fill(client: &Client, ns: &str, ca: &str) {
                "data": {"ca.crt": ca}}),
     )
     .await;
+    // After the CA was rotated (its files deleted before a restart), the ConfigMap that pods
+    // mount carries the new CA; written only when it differs.
+    let cm = path("v1", "configmaps", Some(ns), Some(ROOT_CA_CONFIGMAP), None);
+    if let Ok(Some(existing)) = client.get(&cm).await
+        && existing.pointer("/data/ca.crt").and_then(Value::as_str) != Some(ca)
+        && let Err(e) = client
+            .merge_patch(&cm, &json!({"data": {"ca.crt": ca}}))
+            .await
+    {
+        tracing::warn!("updating {cm}: {e}");
+    }
 }
 
 fn active(ns: &Value) -> bool {

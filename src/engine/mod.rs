@@ -108,9 +108,16 @@ pub fn status(e: &bollard::errors::Error) -> Status {
             400 => Status::bad_request(format!("container engine: {message}")),
             _ => Status::internal(format!("container engine: {message}")),
         },
+        E::RequestTimeoutError => Status::new(
+            503,
+            "ServiceUnavailable",
+            format!(
+                "the container engine did not answer within {REQUEST_TIMEOUT_SECS} s (it may be \
+                 hung or overloaded), try again later"
+            ),
+        ),
         E::IOError { .. }
         | E::HyperResponseError { .. }
-        | E::RequestTimeoutError
         | E::SocketNotFoundError(_)
         | E::HyperLegacyError { .. } => Status::new(
             503,
@@ -118,5 +125,31 @@ pub fn status(e: &bollard::errors::Error) -> Status {
             format!("the container engine is not reachable, try again later: {e}"),
         ),
         other => Status::internal(format!("container engine: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_engine_that_is_down_or_hung_is_a_503() {
+        let down = status(&bollard::errors::Error::SocketNotFoundError(
+            "/run/docker.sock".into(),
+        ));
+        assert_eq!((down.code, down.reason), (503, "ServiceUnavailable"));
+        assert!(down.message.contains("not reachable"), "{}", down.message);
+        let hung = status(&bollard::errors::Error::RequestTimeoutError);
+        assert_eq!((hung.code, hung.reason), (503, "ServiceUnavailable"));
+        assert!(
+            hung.message.contains("did not answer within 60 s"),
+            "{}",
+            hung.message
+        );
+        let missing = status(&bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message: "No such container: x".into(),
+        });
+        assert_eq!(missing.code, 404);
     }
 }

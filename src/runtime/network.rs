@@ -13,7 +13,14 @@ pub const NAME: &str = "k2d";
 /// Makes sure the pod network exists: reuses a `k2d` network that a k2d created (it carries
 /// the instance label), creates it otherwise. A network of that name that no k2d created is
 /// an error: k2d does not take over what it did not make.
+///
+/// Calls are serialised: Docker 20.10 accepts a second network of the same name (the API
+/// version k2d speaks has no `CheckDuplicate`), so two pods starting together on a fresh
+/// engine made two `k2d` networks, after which the name was ambiguous and no sandbox could
+/// join it.
 pub async fn ensure(engine: &Engine) -> Result<(), String> {
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one = ONE_AT_A_TIME.lock().await;
     let docker = engine.docker();
     for _ in 0..2 {
         match docker

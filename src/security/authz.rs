@@ -1,8 +1,12 @@
 //! Who may do what. The admin (group `system:masters`) may do everything. Everyone else is
 //! decided by RBAC over the stored Roles, ClusterRoles, RoleBindings and ClusterRoleBindings,
-//! evaluated as a cluster's RBAC authorizer evaluates them, plus two built-in grants: every
-//! authenticated user may ask about its own rights (self-subject reviews), and every service
-//! account may read (get, list, watch) every resource except Secrets.
+//! evaluated as a cluster's RBAC authorizer evaluates them, plus the one grant a cluster gives
+//! every authenticated user through its default `system:basic-user` binding: asking about its own
+//! rights (self-subject reviews). Discovery, OpenAPI, `/version` and the health endpoints answer
+//! every authenticated user without a check (a cluster's `system:discovery` and
+//! `system:public-info-viewer` bindings). Nothing else is granted by default: a pod's service
+//! account token can neither read nor write anything until a RoleBinding or ClusterRoleBinding
+//! says so, as on a cluster.
 
 use serde_json::Value;
 
@@ -121,16 +125,11 @@ fn subject_matches(subject: &Value, user: &User) -> bool {
     }
 }
 
-/// The built-in grants that need no stored object.
-fn built_in(user: &User, a: &Attributes<'_>) -> bool {
-    if a.group == "authorization.k8s.io" || a.group == "authentication.k8s.io" {
-        return a.verb == "create" && a.resource.starts_with("selfsubject");
-    }
-    user.groups.iter().any(|g| g == SERVICE_ACCOUNTS_GROUP)
-        && matches!(a.verb, "get" | "list" | "watch")
-        && !(a.group.is_empty() && a.resource == "secrets")
-        && a.subresource
-            .is_none_or(|s| matches!(s, "status" | "scale" | "log"))
+/// The built-in grant that needs no stored object (`system:basic-user`): self-subject reviews.
+fn built_in(a: &Attributes<'_>) -> bool {
+    matches!(a.group, "authorization.k8s.io" | "authentication.k8s.io")
+        && a.verb == "create"
+        && a.resource.starts_with("selfsubject")
 }
 
 /// Decides a request. `Ok` when allowed (with the reason), `Err` with the refusal message.
@@ -138,7 +137,7 @@ pub fn authorize(store: &Store, user: &User, a: &Attributes<'_>) -> Result<Strin
     if user.groups.iter().any(|g| g == ADMIN_GROUP) {
         return Ok(format!("{} is in group {ADMIN_GROUP}", user.name));
     }
-    if built_in(user, a) {
+    if built_in(a) {
         return Ok("allowed by k2d's built-in grants".into());
     }
     let list = |resource: &str, ns: Option<&str>| {
@@ -236,18 +235,45 @@ mod tests {
     }
 
     #[test]
-    fn service_accounts_read_but_do_not_write_by_default() {
+    fn service_accounts_get_nothing_but_self_reviews_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
         let u = sa();
-        assert!(built_in(&u, &attrs("list", "", "pods")));
-        assert!(built_in(&u, &attrs("watch", "apps", "deployments")));
-        assert!(!built_in(&u, &attrs("create", "", "pods")));
-        assert!(!built_in(&u, &attrs("get", "", "secrets")));
-        let mut exec = attrs("get", "", "pods");
-        exec.subresource = Some("exec");
-        assert!(!built_in(&u, &exec));
-        assert!(built_in(
-            &u,
-            &attrs("create", "authorization.k8s.io", "selfsubjectaccessreviews")
+        let refused = |verb, group, resource, sub: Option<&'static str>| {
+            let mut a = attrs(verb, group, resource);
+            a.subresource = sub;
+            authorize(&store, &u, &a).is_err()
+        };
+        for verb in [
+            "get", "list", "watch", "create", "update", "patch", "delete",
+        ] {
+            assert!(refused(verb, "", "pods", None), "{verb} pods");
+            assert!(refused(verb, "", "secrets", None), "{verb} secrets");
+            assert!(
+                refused(verb, "apps", "deployments", None),
+                "{verb} deployments"
+            );
+        }
+        for sub in ["exec", "attach", "portforward", "log", "status"] {
+            assert!(
+                refused("create", "", "pods", Some(sub)),
+                "create pods/{sub}"
+            );
+            assert!(refused("get", "", "pods", Some(sub)), "get pods/{sub}");
+        }
+        assert!(
+            authorize(
+                &store,
+                &u,
+                &attrs("create", "authorization.k8s.io", "selfsubjectaccessreviews")
+            )
+            .is_ok()
+        );
+        assert!(refused(
+            "create",
+            "authorization.k8s.io",
+            "subjectaccessreviews",
+            None
         ));
     }
 

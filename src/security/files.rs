@@ -39,6 +39,15 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// [`write_private`], unless `path` already holds exactly `contents` (then nothing is
+/// written: no wear on an SD card, and no failure on a full disk).
+pub fn write_private_if_changed(path: &Path, contents: &[u8]) -> Result<()> {
+    match fs::read(path) {
+        Ok(old) if old == contents => Ok(()),
+        _ => write_private(path, contents),
+    }
+}
+
 /// Reads a file as UTF-8 if it exists.
 pub fn read_optional(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {
@@ -67,6 +76,30 @@ mod tests {
         assert_eq!(
             fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
             0o700
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unchanged_contents_are_not_written_again() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::env::temp_dir().join(format!("k2d-files-same-{}", std::process::id()));
+        ensure_private_dir(&dir).unwrap();
+        let p = dir.join("kubeconfig");
+        write_private_if_changed(&p, b"one").unwrap();
+        let first = fs::metadata(&p).unwrap().ino();
+        write_private_if_changed(&p, b"one").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().ino(),
+            first,
+            "rewritten though unchanged"
+        );
+        write_private_if_changed(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_ne!(
+            fs::metadata(&p).unwrap().ino(),
+            first,
+            "a change is a new file renamed over"
         );
         fs::remove_dir_all(&dir).unwrap();
     }

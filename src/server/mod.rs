@@ -1,6 +1,7 @@
 //! The HTTPS server: credentials and kubeconfig on start, TLS, HTTP/1.1 (with upgrades) and
 //! HTTP/2, authentication of every request, request logging, graceful shutdown.
 
+pub mod abort;
 pub mod startup;
 pub mod tls;
 
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use tokio_rustls::TlsAcceptor;
 
@@ -46,6 +47,8 @@ pub struct ServeOptions {
     pub engine_looked_for: Vec<String>,
     /// The namespace plain `docker run` containers are shown in as pods.
     pub foreign_namespace: String,
+    /// The Pod Security level enforced where a namespace's label does not set one.
+    pub pod_security: crate::security::pod_security::Level,
 }
 
 struct State {
@@ -184,10 +187,12 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     let host = advertised_host(&opts);
     let server_url = kubeconfig::server_url(&host, opts.port);
     let kubeconfig_path = opts.data_dir.join("kubeconfig");
-    files::write_private(
-        &kubeconfig_path,
-        kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token).as_bytes(),
-    )?;
+    // Written only when it changed, and a failure is not fatal: on a full disk k2d must
+    // still start and serve what it stores (the kubeconfig there is then the previous one).
+    let rendered = kubeconfig::render(&server_url, &creds.ca_cert, &creds.admin_token);
+    if let Err(e) = files::write_private_if_changed(&kubeconfig_path, rendered.as_bytes()) {
+        tracing::error!("could not write {}: {e:#}", kubeconfig_path.display());
+    }
     let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
     let ctx = Arc::new(open_store(&opts.data_dir, engine(&opts)?)?);
 
@@ -198,6 +203,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         ctx,
     });
     crate::runtime::set_foreign_namespace(&opts.foreign_namespace);
+    crate::security::pod_security::set_cluster_level(opts.pod_security);
     tokio::spawn(crate::memory::trim_when_quiet());
     crate::memory::activity();
     crate::controllers::start(
@@ -228,7 +234,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     }
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let builder = auto::Builder::new(abort::Executor);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -276,8 +282,10 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
             let conn = builder
                 .serve_connection_with_upgrades(TokioIo::new(tls), service)
                 .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%peer, "connection ended: {e}");
+            match abort::abortable(watcher.watch(conn)).await {
+                Some(Err(e)) => tracing::debug!(%peer, "connection ended: {e}"),
+                None => tracing::debug!(%peer, "connection closed by a response"),
+                Some(Ok(())) => {}
             }
         });
     }

@@ -107,6 +107,7 @@ impl Store {
                 history_events: options.history_events,
                 history_bytes: options.history_bytes,
                 watch_queue: options.watch_queue,
+                watch_queue_bytes: options.watch_queue_bytes,
             },
         ));
         Ok(Store {

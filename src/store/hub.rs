@@ -3,11 +3,11 @@
 //! feed meet with no gap and no duplicate.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc};
 
 use super::error::StoreError;
 use super::event::Event;
@@ -20,8 +20,58 @@ pub(crate) struct HubLimits {
     pub history_events: usize,
     /// Most estimated bytes in the history.
     pub history_bytes: usize,
-    /// Capacity of each watcher's queue.
+    /// Capacity of each watcher's queue, in events.
     pub watch_queue: usize,
+    /// Most estimated bytes one watcher's queue may pin (events are shared,
+    /// but a watcher that stopped reading keeps alive the ones the history
+    /// has already let go).
+    pub watch_queue_bytes: usize,
+}
+
+/// What the hub and one watcher share about the watcher's queue.
+#[derive(Debug, Default)]
+pub(crate) struct Backlog {
+    /// Estimated bytes of the events waiting in the queue.
+    bytes: AtomicUsize,
+    /// The hub dropped the watcher because its queue was full.
+    overflowed: AtomicBool,
+    /// The hub will send nothing more (overflow, or the store reopened).
+    ended: AtomicBool,
+    /// Woken when `ended` is set.
+    notify: Notify,
+}
+
+impl Backlog {
+    fn end(&self, overflowed: bool) {
+        if overflowed {
+            self.overflowed.store(true, Ordering::Release);
+        }
+        self.ended.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether the hub dropped the watcher because it did not keep up.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
+
+    /// A received event's bytes leave the queue.
+    pub(crate) fn received(&self, size: usize) {
+        self.bytes.fetch_sub(size, Ordering::AcqRel);
+    }
+
+    /// Resolves once the hub has ended the watcher.
+    pub(crate) async fn ended(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.ended.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// Publishes events to watchers. Shared by the store and every [`Watch`].
@@ -51,8 +101,8 @@ struct Subscriber {
     group: String,
     resource: String,
     namespace: Option<String>,
-    tx: mpsc::Sender<Event>,
-    overflowed: Arc<AtomicBool>,
+    tx: mpsc::Sender<(Event, usize)>,
+    backlog: Arc<Backlog>,
 }
 
 impl Subscriber {
@@ -90,7 +140,9 @@ impl Hub {
 
     /// Records `event` (the store calls this in revision order, once per
     /// committed write) and hands it to every interested watcher. A watcher
-    /// whose queue is full is dropped; this never waits.
+    /// whose queue is full (in events or in bytes) is dropped and told so
+    /// through its [`Backlog`]; this never waits, so a watcher that stopped
+    /// reading holds up neither the writers nor the other watchers.
     pub(crate) fn publish(&self, event: Event) {
         crate::memory::activity();
         let size = event.memory_size();
@@ -101,14 +153,29 @@ impl Hub {
             if !sub.wants(&event) {
                 return !sub.tx.is_closed();
             }
-            match sub.tx.try_send(event.clone()) {
+            let queued = sub.backlog.bytes.load(Ordering::Acquire);
+            // One event bigger than the bound still goes to a watcher that keeps up.
+            let too_big = queued > 0 && queued + size > self.limits.watch_queue_bytes;
+            let sent = if too_big {
+                Err(TrySendError::Full(()))
+            } else {
+                sub.backlog.bytes.fetch_add(size, Ordering::AcqRel);
+                sub.tx.try_send((event.clone(), size)).map_err(|e| {
+                    sub.backlog.bytes.fetch_sub(size, Ordering::AcqRel);
+                    match e {
+                        TrySendError::Full(_) => TrySendError::Full(()),
+                        TrySendError::Closed(_) => TrySendError::Closed(()),
+                    }
+                })
+            };
+            match sent {
                 Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    sub.overflowed.store(true, Ordering::Release);
+                Err(TrySendError::Full(())) => {
+                    sub.backlog.end(true);
                     tracing::debug!(watcher = sub.id, "dropping a watcher that fell behind");
                     false
                 }
-                Err(TrySendError::Closed(_)) => false,
+                Err(TrySendError::Closed(())) => false,
             }
         });
         state.history_bytes += size;
@@ -153,7 +220,7 @@ impl Hub {
             .cloned()
             .collect();
         let (tx, rx) = mpsc::channel(self.limits.watch_queue);
-        let overflowed = Arc::new(AtomicBool::new(false));
+        let backlog = Arc::new(Backlog::default());
         let id = state.next_id;
         state.next_id += 1;
         state.subscribers.push(Subscriber {
@@ -162,9 +229,9 @@ impl Hub {
             resource: resource.to_owned(),
             namespace: namespace.map(str::to_owned),
             tx,
-            overflowed: overflowed.clone(),
+            backlog: backlog.clone(),
         });
-        Ok(Watch::new(self.clone(), id, after, replay, rx, overflowed))
+        Ok(Watch::new(self.clone(), id, after, replay, rx, backlog))
     }
 
     /// Forgets a watcher (its [`Watch`] was dropped).
@@ -195,7 +262,9 @@ impl Hub {
         state.history_bytes = 0;
         state.start = revision;
         state.current = revision;
-        state.subscribers.clear();
+        for sub in state.subscribers.drain(..) {
+            sub.backlog.end(false);
+        }
     }
 
     /// Number of live watchers.

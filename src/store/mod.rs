@@ -8,7 +8,8 @@
 //! - The watch hub, inside the store, publishes exactly one [`Event`] per
 //!   committed write, in revision order. [`Store::watch`] replays recent
 //!   events from a bounded history, then follows live ones, through a
-//!   bounded queue per watcher; a watcher that falls behind is dropped.
+//!   bounded queue per watcher (in events and in bytes); a watcher that
+//!   falls behind is dropped and told so ([`Watch::ended`]).
 //!
 //! # Using it from the API layer
 //!
@@ -51,4 +52,4 @@ pub use event::{Event, EventKind};
 pub use file::STORE_FILE;
 pub use key::ObjectKey;
 pub use options::StoreOptions;
-pub use watch::Watch;
+pub use watch::{Ended, Watch};

@@ -21,6 +21,12 @@ pub struct StoreOptions {
     /// Kept below what the history holds so that a dropped watcher can
     /// usually resume from its last revision without a re-list.
     pub watch_queue: usize,
+    /// Most estimated bytes one watcher's queue may pin before it is dropped
+    /// (default 4 MiB). Events are shared with the history and the other
+    /// watchers, so this only costs memory while a watcher has stopped
+    /// reading; it caps that at a few MiB even for large objects (256 queued
+    /// 1 MiB Secrets would otherwise pin 256 MiB).
+    pub watch_queue_bytes: usize,
     /// Commit in two phases (two fsyncs per write instead of one). redb's
     /// default one-phase commit already survives power loss by checksumming
     /// the commit slot and every page; two phases only guard against a
@@ -35,6 +41,7 @@ impl Default for StoreOptions {
             history_events: 1024,
             history_bytes: 2 << 20,
             watch_queue: 256,
+            watch_queue_bytes: 4 << 20,
             two_phase_commit: false,
         }
     }

@@ -4,21 +4,21 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use super::event::Event;
-use super::hub::Hub;
+use super::hub::{Backlog, Hub};
 
 /// A stream of the events of one resource (optionally one namespace), in
 /// revision order, with no gap and no duplicate.
 ///
 /// The stream ends when the watcher fell too far behind (its queue filled
-/// up; see [`Watch::overflowed`]) or when the store had to reopen its
-/// database. Either way the API layer ends the HTTP response cleanly and the
+/// up, in events or in bytes; see [`Watch::overflowed`]) or when the store
+/// had to reopen its database; [`Watch::ended`] tells that to whoever does
+/// not poll the stream (a response the client stopped reading). Either way the API layer ends the HTTP response cleanly and the
 /// client resumes or re-lists. Dropping the `Watch` unsubscribes it.
 pub struct Watch {
     hub: Arc<Hub>,
@@ -26,8 +26,19 @@ pub struct Watch {
     /// Events at or below this revision are skipped (the watch started after it).
     after: u64,
     replay: VecDeque<Event>,
-    rx: mpsc::Receiver<Event>,
-    overflowed: Arc<AtomicBool>,
+    rx: mpsc::Receiver<(Event, usize)>,
+    backlog: Arc<Backlog>,
+}
+
+/// Resolves once the hub will send a [`Watch`] nothing more (see [`Watch::ended`]).
+#[derive(Clone, Debug)]
+pub struct Ended(Arc<Backlog>);
+
+impl Ended {
+    /// Waits until the hub ended the watch.
+    pub async fn wait(&self) {
+        self.0.ended().await
+    }
 }
 
 impl Watch {
@@ -36,8 +47,8 @@ impl Watch {
         id: u64,
         after: u64,
         replay: VecDeque<Event>,
-        rx: mpsc::Receiver<Event>,
-        overflowed: Arc<AtomicBool>,
+        rx: mpsc::Receiver<(Event, usize)>,
+        backlog: Arc<Backlog>,
     ) -> Self {
         Watch {
             hub,
@@ -45,7 +56,7 @@ impl Watch {
             after,
             replay,
             rx,
-            overflowed,
+            backlog,
         }
     }
 
@@ -60,7 +71,8 @@ impl Watch {
         if let Some(event) = self.replay.pop_front() {
             return Some(self.seen(event));
         }
-        while let Ok(event) = self.rx.try_recv() {
+        while let Ok((event, size)) = self.rx.try_recv() {
+            self.backlog.received(size);
             if event.revision > self.after {
                 return Some(self.seen(event));
             }
@@ -70,7 +82,14 @@ impl Watch {
 
     /// Whether the hub dropped this watcher because it did not keep up.
     pub fn overflowed(&self) -> bool {
-        self.overflowed.load(Ordering::Acquire)
+        self.backlog.overflowed()
+    }
+
+    /// A future-maker that resolves once the hub has ended this watch (it
+    /// overflowed, or the store reopened): the queued events are still
+    /// readable, then the stream ends. Usable without polling the stream.
+    pub fn ended(&self) -> Ended {
+        Ended(self.backlog.clone())
     }
 
     /// The revision for a BOOKMARK event: when every event this watcher will
@@ -102,9 +121,14 @@ impl Stream for Watch {
         }
         loop {
             match this.rx.poll_recv(cx) {
-                Poll::Ready(Some(event)) if event.revision <= this.after => continue,
-                Poll::Ready(Some(event)) => return Poll::Ready(Some(this.seen(event))),
-                other => return other,
+                Poll::Ready(Some((event, size))) => {
+                    this.backlog.received(size);
+                    if event.revision > this.after {
+                        return Poll::Ready(Some(this.seen(event)));
+                    }
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
             }
         }
     }

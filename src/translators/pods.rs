@@ -89,6 +89,14 @@ fn scheduler(req: &ApiRequest) -> impl FnOnce(&mut Value) + use<> {
             }]});
         } else if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("nodeName".into(), json!(node));
+            // As the API server does on create: a new pod is Pending until its kubelet says
+            // more (here: until the runtime reaches the engine, which may be down).
+            if !pod["status"].is_object() {
+                pod["status"] = json!({});
+            }
+            if pod.pointer("/status/phase").is_none() {
+                pod["status"]["phase"] = json!("Pending");
+            }
         }
     }
 }

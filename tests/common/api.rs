@@ -67,6 +67,17 @@ pub fn items(list: Option<Value>) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The pods of namespace `ns` that match the label selector `selector`.
+pub async fn pods_selected(k2d: &K2d, ns: &str, selector: &str) -> Vec<Value> {
+    items(
+        get(
+            k2d,
+            &format!("/api/v1/namespaces/{ns}/pods?labelSelector={selector}"),
+        )
+        .await,
+    )
+}
+
 pub fn name(obj: &Value) -> &str {
     obj["metadata"]["name"].as_str().unwrap()
 }

@@ -43,6 +43,8 @@ impl Answer {
 pub enum Creds<'a> {
     None,
     Token(&'a str),
+    /// A raw `Authorization` header value.
+    Authorization(&'a str),
     AdminCertificate,
 }
 
@@ -115,10 +117,23 @@ impl K2d {
         content_type: &str,
         body: Vec<u8>,
     ) -> Answer {
+        self.send_with(method, path, Creds::Token(&self.token), content_type, body)
+            .await
+    }
+
+    /// One request with a body and content type, with these credentials, on a new connection.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        creds: Creds<'_>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
         self.exchange(
             method,
             path,
-            Creds::Token(&self.token),
+            creds,
             None,
             Some((content_type, Bytes::from(body))),
             Duration::from_secs(5),
@@ -165,8 +180,10 @@ impl K2d {
             .method(method)
             .uri(path)
             .header("host", format!("127.0.0.1:{}", self.port));
-        if let Creds::Token(t) = creds {
-            req = req.header("authorization", format!("Bearer {t}"));
+        match creds {
+            Creds::Token(t) => req = req.header("authorization", format!("Bearer {t}")),
+            Creds::Authorization(v) => req = req.header("authorization", v),
+            _ => {}
         }
         if let Some(a) = accept {
             req = req.header("accept", a);

@@ -149,6 +149,7 @@ async fn store_new(
         }
         let name = meta::meta_str(&obj, "name").unwrap_or_default().to_string();
         validate::object(req.resource, &obj)?;
+        crate::security::pod_security::admit(&ctx.store, req, None, &obj)?;
         let stored = if dry_run {
             Ok(obj.clone())
         } else {

@@ -198,9 +198,21 @@ pub async fn finish(
 /// DELETE of one object.
 pub async fn delete(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let opts = delete_options(req)?;
-    let obj = super::read_existing(ctx, req)?;
-    let outcome = delete_object(ctx, req.resource, &obj, &opts)?;
-    object_reply(req, StatusCode::OK, outcome.object())
+    // Another writer may change the object between the read and the write (the store then
+    // refuses the write). A real server retries that race with a fresh read, checking the
+    // client's preconditions again each time, so a delete never answers 409 because of it.
+    let mut races = 0;
+    loop {
+        let obj = super::read_existing(ctx, req)?;
+        match delete_object(ctx, req.resource, &obj, &opts) {
+            Err(e)
+                if e.code == 409 && !e.message.starts_with("Precondition failed") && races < 8 =>
+            {
+                races += 1;
+            }
+            outcome => return object_reply(req, StatusCode::OK, outcome?.object()),
+        }
+    }
 }
 
 /// DELETE of a collection: every selected object, answered with the list of what was deleted.

@@ -52,6 +52,7 @@ async fn commit(
     defaults::apply(req.resource.group, &defaulted, &mut new);
     validate::immutable(req.resource, old, &new)?;
     validate::object(req.resource, &new)?;
+    crate::security::pod_security::admit(&ctx.store, req, Some(old), &new)?;
     // Server-side apply has recorded its manager already; other writes record theirs here.
     if let Some(manager) = manager {
         changes::record_manager(Some(old), &mut new, manager, req);

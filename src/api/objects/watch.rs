@@ -2,6 +2,18 @@
 //! ADDED events, then the `k8s.io/initial-events-end` bookmark for watch-list clients), then
 //! every change the store publishes, filtered by the request's selectors, as JSON lines or
 //! one-row Tables, until `timeoutSeconds` or until the client goes away.
+//!
+//! With `allowWatchBookmarks=true` a BOOKMARK carrying the revision the watch has caught up to
+//! is sent every [`BOOKMARK_EVERY`] and 2 s before the deadline (as the apiserver does), when
+//! it is newer than the last event sent, so a client whose selection changes rarely resumes
+//! from a recent revision instead of one the history no longer holds (410, then a re-list).
+//!
+//! A client that stops reading: the store drops its watch once the queue holds
+//! [`crate::store::StoreOptions::watch_queue`] events or `watch_queue_bytes` bytes (as the
+//! apiserver drops a watcher whose buffer is full), so it holds up no writer and no other
+//! watcher. The response then ends by itself if the client reads again; if it still does not
+//! read [`DRAIN_GRACE`] later (or after its deadline), its connection (HTTP/1.1) or stream
+//! (HTTP/2) is closed, so the client re-watches or re-lists and k2d frees what it held.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
@@ -23,6 +35,17 @@ use crate::store::{EventKind, Watch};
 /// How long a watch without `timeoutSeconds` stays open (a real server picks 30 to 60 minutes).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
+/// How often a watch that allows bookmarks gets one (the apiserver's heartbeat is a minute).
+pub const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
+
+/// How long before its deadline a watch that allows bookmarks gets its last one.
+const BOOKMARK_BEFORE_END: Duration = Duration::from_secs(2);
+
+/// How long a watch the store has ended (or whose deadline passed) may take to deliver what
+/// was queued before its connection or stream is closed: enough for a slow link to drain a
+/// full queue, short enough that a client that stopped reading does not keep it for long.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
 /// How each event's object is written.
 enum Encoding {
     Json,
@@ -43,6 +66,12 @@ struct State {
     encoding: Encoding,
     columns_sent: bool,
     deadline: tokio::time::Instant,
+    /// When the next BOOKMARK is due; `None` when the client did not allow them.
+    next_bookmark: Option<tokio::time::Instant>,
+    /// The revision of the last event or BOOKMARK sent.
+    sent: u64,
+    /// Dropped with the body: tells the [`guard`] the response is over.
+    _alive: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 fn ident(obj: &Value) -> String {
@@ -101,6 +130,12 @@ impl State {
                 Some("DELETED")
             }
             (EventKind::Deleted, _, _) => None,
+            // A creation is new to the client even when it is in the selection the resume was
+            // computed from (that list is taken after the watch's resourceVersion).
+            (EventKind::Added, true, _) => {
+                shown.insert(id);
+                Some("ADDED")
+            }
             (_, true, true) => Some("MODIFIED"),
             (_, true, false) => {
                 shown.insert(id);
@@ -114,20 +149,75 @@ impl State {
         }
     }
 
+    /// When the BOOKMARK after one at `now` is due: a heartbeat, or the one just before the end.
+    fn bookmark_after(&self, now: tokio::time::Instant) -> tokio::time::Instant {
+        let heartbeat = now + BOOKMARK_EVERY;
+        match self.deadline.checked_sub(BOOKMARK_BEFORE_END) {
+            Some(last) if last > now && last < heartbeat => last,
+            _ => heartbeat,
+        }
+    }
+
+    fn bookmark(&mut self, revision: u64) -> Bytes {
+        self.sent = revision;
+        let obj = json!({
+            "kind": self.resource.kind,
+            "apiVersion": self.resource.api_version(),
+            "metadata": {"resourceVersion": revision.to_string()},
+        });
+        self.line("BOOKMARK", &obj)
+    }
+
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(b) = self.pending.pop_front() {
             return Some(b);
         }
         loop {
+            let due = self.next_bookmark;
             let event = tokio::select! {
                 e = self.watch.recv() => e?,
                 _ = tokio::time::sleep_until(self.deadline) => return None,
+                _ = async { tokio::time::sleep_until(due.unwrap_or(self.deadline)).await }, if due.is_some() => {
+                    let now = tokio::time::Instant::now();
+                    self.next_bookmark = Some(self.bookmark_after(now));
+                    match self.watch.bookmark_revision() {
+                        Some(revision) if revision > self.sent => return Some(self.bookmark(revision)),
+                        _ => continue,
+                    }
+                }
             };
             if let Some(kind) = self.visible(event.kind, &event.object) {
+                self.sent = event.revision;
                 return Some(self.line(kind, &event.object));
             }
         }
     }
+}
+
+/// Closes the response's connection or stream when the store ended the watch (or its
+/// deadline passed) and the body is still there [`DRAIN_GRACE`] later: the client stopped
+/// reading, so the body is never polled and could not end by itself.
+fn guard(
+    ended: crate::store::Ended,
+    deadline: tokio::time::Instant,
+    abort: crate::server::abort::Abort,
+) -> tokio::sync::oneshot::Sender<()> {
+    let (alive, mut gone) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = &mut gone => return,
+            _ = ended.wait() => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+        tokio::select! {
+            _ = &mut gone => {}
+            _ = tokio::time::sleep(DRAIN_GRACE) => {
+                tracing::debug!("closing a watch whose client stopped reading");
+                abort.abort();
+            }
+        }
+    });
+    alive
 }
 
 /// A watch stream of one ERROR event with `status`, then the end.
@@ -230,6 +320,12 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
                 .collect(),
         )
     };
+    // An absurd timeoutSeconds means "no deadline" rather than an overflow.
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(timeout)
+        .unwrap_or(now + Duration::from_secs(1 << 32));
+    let alive = crate::server::abort::Abort::current().map(|a| guard(watch.ended(), deadline, a));
     let mut state = State {
         resource: r,
         pending: VecDeque::new(),
@@ -238,8 +334,14 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
         filter,
         encoding,
         columns_sent: false,
-        deadline: tokio::time::Instant::now() + timeout,
+        deadline,
+        next_bookmark: None,
+        sent: revision.max(since.unwrap_or(0)),
+        _alive: alive,
     };
+    if bookmarks {
+        state.next_bookmark = Some(state.bookmark_after(now));
+    }
     for obj in &snapshot {
         if let Some(kind) = state.visible(EventKind::Added, obj) {
             pending.push_back(state.line(kind, obj));

@@ -4,7 +4,7 @@
 //! private to root (0700); inside, files have exactly the modes the pod asks for.
 
 use std::fs;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -47,9 +47,17 @@ pub fn is_written(kind: &str) -> bool {
 /// Makes the pod's directory and its volumes' files.
 pub fn prepare(pod: &Value, resolved: &Resolved, pod_dir: &Path) -> Result<(), String> {
     let io = |what: &str, e: std::io::Error| format!("{what} {}: {e}", pod_dir.display());
-    fs::create_dir_all(pod_dir).map_err(|e| io("cannot create", e))?;
-    fs::set_permissions(pod_dir, fs::Permissions::from_mode(0o700))
-        .map_err(|e| io("cannot protect", e))?;
+    // `pods/` too is made (and, made by an older k2d, tightened to) 0700: nothing of the data
+    // directory is open to other users.
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(pod_dir)
+        .map_err(|e| io("cannot create", e))?;
+    for dir in [pod_dir.parent(), Some(pod_dir)].into_iter().flatten() {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| io("cannot protect", e))?;
+    }
     let spec = pod.get("spec").unwrap_or(&Value::Null);
     let gid = spec
         .pointer("/securityContext/fsGroup")
@@ -336,7 +344,7 @@ mod tests {
     #[test]
     fn configmap_secret_and_items() {
         let tmp = tempfile::tempdir().unwrap();
-        let pod_dir = tmp.path().join("pod");
+        let pod_dir = tmp.path().join("pods").join("uid");
         let p = pod(json!([
             {"name": "cfg", "configMap": {"name": "files"}},
             {"name": "picked", "configMap": {"name": "files", "defaultMode": 0o600,
@@ -346,6 +354,7 @@ mod tests {
         ]));
         prepare(&p, &resolved(), &pod_dir).unwrap();
         assert_eq!(mode(&pod_dir), 0o700);
+        assert_eq!(mode(&tmp.path().join("pods")), 0o700);
         let cfg = dir(&pod_dir, "configMap", "cfg");
         assert_eq!(read(&cfg.join("app.conf")), "listen 80\n");
         assert_eq!(fs::read(cfg.join("logo.bin")).unwrap(), vec![1, 2, 3]);

@@ -92,9 +92,18 @@ fn contents(store: &Store) -> BTreeMap<String, (u64, Value)> {
         .collect()
 }
 
+/// Kills per run: 10, or `K2D_STORE_CRASH_ROUNDS` (the long manual variant, e.g.
+/// `K2D_STORE_CRASH_ROUNDS=500 cargo test --lib store::tests::crash -- --nocapture`).
+fn rounds() -> u64 {
+    std::env::var("K2D_STORE_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+}
+
 #[test]
 fn every_acknowledged_write_survives_sigkill() {
-    const ROUNDS: u64 = 10;
+    let kills = rounds();
     let dir = TempDir::new("crash");
     let exe = std::env::current_exe().unwrap();
     let mut rng = Rng::from_clock();
@@ -103,7 +112,7 @@ fn every_acknowledged_write_survives_sigkill() {
     let mut last_revision = Store::open(dir.path()).unwrap().current_revision();
     let mut total_acks = 0;
     let started = Instant::now();
-    for round in 0..ROUNDS {
+    for round in 0..kills {
         let mut child = Command::new(&exe)
             .args([
                 "store::tests::crash::crash_child_writer",
@@ -199,7 +208,7 @@ fn every_acknowledged_write_survives_sigkill() {
     }
     assert!(total_acks > 0, "the children acknowledged nothing");
     eprintln!(
-        "{ROUNDS} kills, {total_acks} acknowledged writes, {} objects, in {:?}",
+        "{kills} kills, {total_acks} acknowledged writes, {} objects, in {:?}",
         model.len(),
         started.elapsed()
     );

@@ -361,3 +361,79 @@ fn dropping_a_watch_unsubscribes_it() {
     drop(b);
     assert_eq!(store.hub().watcher_count(), 0);
 }
+
+#[tokio::test]
+async fn a_watcher_that_stops_reading_pins_a_bounded_number_of_bytes() {
+    let dir = TempDir::new("watch");
+    let options = StoreOptions {
+        watch_queue: 10_000,
+        watch_queue_bytes: 256 << 10,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(dir.path(), options).unwrap();
+    let mut stuck = store.watch("", "configmaps", None, None).unwrap();
+    let ended = stuck.ended();
+    let mut reader = store.watch("", "configmaps", None, None).unwrap();
+    let big = "x".repeat(16 << 10);
+    let mut read = 0;
+    for i in 0..200 {
+        let key = cm("default", &format!("o{i}"));
+        store.create(&key, cm_obj(&key, &big)).unwrap();
+        read += drain(&mut reader).len();
+    }
+    // The reader kept up and is still there; the stuck one was dropped by bytes, long before
+    // its event bound, and told so without being polled.
+    assert_eq!(read, 200);
+    assert_eq!(store.hub().watcher_count(), 1);
+    assert!(stuck.overflowed() && !reader.overflowed());
+    tokio::time::timeout(Duration::from_secs(5), ended.wait())
+        .await
+        .expect("the end is signalled");
+    let queued = drain(&mut stuck);
+    assert!(
+        (1..20).contains(&queued.len()),
+        "{} events queued",
+        queued.len()
+    );
+    assert!(
+        queued
+            .windows(2)
+            .all(|w| w[1].revision == w[0].revision + 1)
+    );
+    assert!(stuck.recv().await.is_none());
+}
+
+#[tokio::test]
+async fn one_event_bigger_than_the_byte_bound_still_reaches_a_watcher_that_keeps_up() {
+    let dir = TempDir::new("watch");
+    let options = StoreOptions {
+        watch_queue_bytes: 1 << 10,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(dir.path(), options).unwrap();
+    let mut watch = store.watch("", "configmaps", None, None).unwrap();
+    for i in 0..3 {
+        let key = cm("default", &format!("o{i}"));
+        store
+            .create(&key, cm_obj(&key, &"y".repeat(4 << 10)))
+            .unwrap();
+        assert_eq!(drain(&mut watch).len(), 1);
+    }
+    assert!(!watch.overflowed());
+}
+
+#[tokio::test]
+async fn the_end_of_a_reopened_store_is_signalled_to_its_watchers() {
+    let dir = TempDir::new("watch");
+    let store = Store::open(dir.path()).unwrap();
+    let watch = store.watch("", "configmaps", None, None).unwrap();
+    let ended = watch.ended();
+    let waiter = tokio::spawn(async move { ended.wait().await });
+    tokio::task::yield_now().await;
+    store.hub().reset(store.current_revision());
+    tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .expect("woken")
+        .unwrap();
+    assert!(!watch.overflowed());
+}
