@@ -4,7 +4,7 @@
 # ticks, and namespace cleanup. Needs a running Docker engine and the test images
 # (scripts/test.sh makes both) and a release build. Prints figures; passes or fails nothing.
 set -u
-BIN=${K2D_BIN:-$(dirname "$0")/../target/release/k2d}
+BIN=${K2D_BIN:-${K2D_RELEASE_BIN:-$(dirname "$0")/../target/$(uname -m)-unknown-linux-gnu/release/k2d}}
 D=$(mktemp -d)
 $BIN serve --data-dir $D --port 7444 --listen-address 127.0.0.1 --log-level warn > "$D/k2d.log" 2>&1 &
 PID=$!

@@ -2,11 +2,11 @@
 # Issue 6 figure: throughput of kubectl port-forward (SPDY in a WebSocket, and raw SPDY)
 # against a direct connection to the pod's IP, same pod, same run: 100 MB from a busybox
 # httpd, 3 rounds each. Needs a Docker engine, the test images and a k2d build
-# (K2D_BIN, default target/release/k2d); uses the `kubectl` on PATH (or $KUBECTL). Prints
+# (K2D_BIN, default the static release build of scripts/lib.sh); uses the `kubectl` on PATH (or $KUBECTL). Prints
 # figures; passes or fails nothing. Run it under the host lock: only one k2d with
 # networking may run at a time.
 set -u
-BIN=${K2D_BIN:-$(dirname "$0")/../target/release/k2d}
+BIN=${K2D_BIN:-${K2D_RELEASE_BIN:-$(dirname "$0")/../target/$(uname -m)-unknown-linux-gnu/release/k2d}}
 KUBECTL=${KUBECTL:-kubectl}
 D=$(mktemp -d)
 $BIN serve --data-dir "$D" --port 7445 --listen-address 127.0.0.1 --log-level warn > "$D/k2d.log" 2>&1 &

@@ -22,7 +22,7 @@ ensure_client_tools
 ensure_docker_engine
 ensure_test_images
 ensure_oha
-[ -n "${K2D_BIN:-}" ] || { build_k2d_release; K2D_BIN="$K2D_REPO/target/release/k2d"; }
+[ -n "${K2D_BIN:-}" ] || { build_k2d_release; K2D_BIN="$K2D_RELEASE_BIN"; }
 
 out="$K2D_REPO/target/bench/$mode.md"
 args=(--k2d "$K2D_BIN" --kubectl "$K2D_TOOLS_BIN/kubectl-1.35" --oha "$K2D_OHA" --out "$out")

@@ -46,7 +46,10 @@ TEST_HTTPD_IMAGE = "k2d-test/httpd:latest"
 
 
 def k2d_binary() -> Path:
-    return Path(os.environ.get("K2D_BIN", REPO / "target" / "release" / "k2d"))
+    """K2D_BIN, else the static release build of scripts/lib.sh (K2D_RELEASE_BIN)."""
+    default = os.environ.get("K2D_RELEASE_BIN") or (
+        REPO / "target" / f"{os.uname().machine}-unknown-linux-gnu" / "release" / "k2d")
+    return Path(os.environ.get("K2D_BIN", default))
 
 
 def upstream_openapi_dir() -> Path:
@@ -205,8 +208,8 @@ class K2DServer:
 
     def start(self, ready_timeout: float = 60):
         if not self.binary.is_file():
-            pytest.fail(f"k2d binary {self.binary} does not exist: build it (cargo build --release) "
-                        "or set K2D_BIN", pytrace=False)
+            pytest.fail(f"k2d binary {self.binary} does not exist: build it (scripts/lib.sh "
+                        "build_k2d_release, or cargo build) or set K2D_BIN", pytrace=False)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ if self.env is None else self.env)

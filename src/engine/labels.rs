@@ -4,6 +4,9 @@
 /// Which k2d created it (the instance id, kept in the data directory). Containers of another
 /// k2d on the same engine are neither adopted nor shown.
 pub const INSTANCE: &str = "io.k2d.instance";
+/// On the container k2d itself runs in (the k2d image sets it): such a container is never shown
+/// as a pod, so it cannot be deleted through the API; `docker ps` shows it.
+pub const SELF: &str = "io.k2d.self";
 /// The uid of the pod a container belongs to.
 pub const POD_UID: &str = "io.k2d.pod.uid";
 /// The pod's name.

@@ -12,7 +12,7 @@ use bollard::Docker;
 
 use crate::api::Status;
 
-pub use address::{DOCKER_SOCKET, PODMAN_SOCKET, resolve};
+pub use address::{DOCKER_SOCKET, PODMAN_SOCKET, check_socket, resolve};
 
 /// How long one engine request may take before k2d gives up on it (streams excepted: bollard
 /// applies it to the request, not to a body that keeps streaming).

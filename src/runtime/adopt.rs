@@ -1,8 +1,8 @@
 //! Containers made with plain `docker run` (no `io.k2d.instance` label) shown as pods: one
 //! stored Pod per container in the foreign namespace, named after the container, annotated with
 //! its id, with the status the engine gives. k2d never changes such a container; only a DELETE
-//! of its pod by name removes it. Containers of another k2d (another instance label) are left
-//! out entirely.
+//! of its pod by name removes it. Containers of another k2d (another instance label) and the
+//! container k2d itself runs in (label `io.k2d.self`) are left out entirely.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,9 +28,9 @@ pub fn is_foreign(pod: &Value) -> bool {
         .is_some()
 }
 
-/// Whether a container with these labels was made by no k2d.
+/// Whether a container with these labels was made by no k2d and is not a k2d itself.
 pub fn is_plain(labels: Option<&HashMap<String, String>>) -> bool {
-    !labels.is_some_and(|l| l.contains_key(labels::INSTANCE))
+    !labels.is_some_and(|l| l.contains_key(labels::INSTANCE) || l.contains_key(labels::SELF))
 }
 
 /// A container name as a pod name (a DNS-1123 subdomain): lower-cased, other characters as
@@ -357,6 +357,8 @@ mod tests {
         let theirs = HashMap::from([(labels::INSTANCE.to_string(), "x".to_string())]);
         assert!(!is_plain(Some(&theirs)));
         assert!(is_plain(Some(&HashMap::new())));
+        let k2d = HashMap::from([(labels::SELF.to_string(), "true".to_string())]);
+        assert!(!is_plain(Some(&k2d)));
     }
 
     #[test]

@@ -153,6 +153,18 @@ fn still_good(pem: &str, sans: &[String]) -> bool {
     if cert.validity().not_after.timestamp() < renew_at {
         return false;
     }
+    names_all(&cert, sans)
+}
+
+/// `true` when `pem` is a certificate that names every SAN in `sans` (expiry aside).
+pub fn certificate_names(pem: &str, sans: &[String]) -> bool {
+    let Ok((_, parsed)) = x509_parser::pem::parse_x509_pem(pem.as_bytes()) else {
+        return false;
+    };
+    parsed.parse_x509().is_ok_and(|cert| names_all(&cert, sans))
+}
+
+fn names_all(cert: &x509_parser::certificate::X509Certificate<'_>, sans: &[String]) -> bool {
     let Ok(Some(ext)) = cert.subject_alternative_name() else {
         return sans.is_empty();
     };

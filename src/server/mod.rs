@@ -4,6 +4,7 @@
 pub mod abort;
 pub mod first_bytes;
 pub mod limits;
+pub mod startup;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -16,7 +17,6 @@ use anyhow::{Context, Result};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::api::Reply;
@@ -44,6 +44,9 @@ pub struct ServeOptions {
     pub advertise_addresses: Vec<String>,
     /// Container engine URL.
     pub engine: String,
+    /// The sockets k2d looked for when it chose the engine itself (for the error when none is
+    /// there); empty when the engine was given.
+    pub engine_looked_for: Vec<String>,
     /// The namespace plain `docker run` containers are shown in as pods.
     pub foreign_namespace: String,
     /// The Pod Security level enforced where a namespace's label does not set one.
@@ -173,7 +176,14 @@ async fn shutdown_signal() {
 
 /// Runs the server until SIGTERM or SIGINT.
 pub async fn run(opts: ServeOptions) -> Result<()> {
-    files::ensure_private_dir(&opts.data_dir)?;
+    startup::data_dir(&opts.data_dir)?;
+    // Bound before anything else starts, so a taken port stops k2d before it touches the engine.
+    let addr = SocketAddr::new(opts.listen_address, opts.port);
+    let listener = startup::listen(addr).await?;
+    if opts.engine != "none" {
+        crate::engine::check_socket(&opts.engine, &opts.engine_looked_for)
+            .map_err(anyhow::Error::msg)?;
+    }
     let sans = pki::server_sans(host_name(), &local_addresses(), &opts.advertise_addresses);
     let creds = pki::ensure(&opts.data_dir, &sans)?;
     let host = advertised_host(&opts);
@@ -188,10 +198,6 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     let acceptor = TlsAcceptor::from(tls::server_config(&creds)?);
     let ctx = Arc::new(open_store(&opts.data_dir, engine(&opts)?)?);
 
-    let addr = SocketAddr::new(opts.listen_address, opts.port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?;
     let router = Arc::new(Router {
         translators: crate::translators::all(),
         body_limit: DEFAULT_BODY_LIMIT,
@@ -214,6 +220,20 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
     let state = Arc::new(State { router, auth });
     tracing::info!(engine = %opts.engine, "k2d serving the Kubernetes API on https://{addr}");
     tracing::info!("kubeconfig: {}", kubeconfig_path.display());
+    tracing::info!(
+        "try: kubectl --kubeconfig {} get nodes",
+        kubeconfig_path.display()
+    );
+    let serving = startup::Serving {
+        pid: std::process::id(),
+        listen: addr.to_string(),
+        server: server_url.clone(),
+        engine: opts.engine.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    if let Err(e) = startup::record(&opts.data_dir, &serving) {
+        tracing::warn!("writing {}: {e:#}", startup::SERVING_FILE);
+    }
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = limits::configure(auto::Builder::new(abort::Executor));

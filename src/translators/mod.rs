@@ -17,6 +17,22 @@ pub mod services;
 
 use crate::generated::Translators;
 
+/// (group, resource) of the translators [`all`] registers (keep the two together): with
+/// [`crate::api::stored::ACTED_ON`], the resources the README lists as acted on.
+pub const TRANSLATED: &[(&str, &str)] = &[
+    ("", "namespaces"),
+    ("", "services"),
+    ("", "persistentvolumeclaims"),
+    ("", "serviceaccounts"),
+    ("", "pods"),
+    ("batch", "jobs"),
+    ("metrics.k8s.io", "pods"),
+    ("metrics.k8s.io", "nodes"),
+    ("authentication.k8s.io", "selfsubjectreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+];
+
 /// The translators k2d serves with.
 pub fn all() -> Translators {
     let mut t = Translators::default();
