@@ -400,6 +400,9 @@ build_k2d_release() {
 # Podman's Docker-compatible API socket (rootful), used by the conformance pass on Podman.
 K2D_PODMAN_SOCKET=/run/podman/podman.sock
 K2D_PODMAN_ENGINE="unix://$K2D_PODMAN_SOCKET"
+# The pytest -k expression of the Podman pass: one client of each kind (the newest kubectl,
+# helm 4), deselecting the other parametrized clients; tests without a client all run.
+K2D_PODMAN_CLIENTS="not kubectl-path and not kubectl-1.32 and not kubectl-1.35 and not helm-3 and not helm-4.3"
 
 podman_answers() {
   [ "$(timeout 30 curl -s --unix-socket "$K2D_PODMAN_SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]
@@ -467,8 +470,12 @@ ensure_podman_test_images() {
     [ "$have" = "$want" ] && continue
     log "copying $image from Docker into Podman's storage"
     docker save "$image" | podman load -q >/dev/null || die "podman load of $image failed"
-    # podman load keeps Docker's short name under localhost/; tag the name pods use.
-    podman tag "localhost/$image" "docker.io/$image" 2>/dev/null || true
+    # podman load names the image localhost/<name>. Rename it docker.io/<name> (what the
+    # short name means to the Docker API): with a localhost/ name, every pull k2d tries
+    # (imagePullPolicy Always for :latest) goes to a registry on localhost and fails only after
+    # three retries (3 s), instead of at once.
+    podman tag "localhost/$image" "docker.io/$image" || die "podman tag $image failed"
+    podman untag "localhost/$image" "localhost/$image" || die "podman untag localhost/$image failed"
   done
   local out
   out=$(podman run --rm k2d-test/busybox:latest echo hi 2>&1) || die "test image does not run on Podman: $out"

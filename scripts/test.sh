@@ -10,7 +10,9 @@
 # 2. starts a Docker engine if none answers, builds the local test images,
 # 3. builds k2d (cargo build --release), runs cargo test --workspace,
 # 4. runs the conformance suite (conformance/, pytest) against the built k2d,
-# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only).
+# 5. runs the conformance suite again against Podman (docs/podman.md): the newest kubectl
+#    and helm 4 only (the full client matrix runs on Docker),
+# 6. runs the benchmarks in their short mode (bench/run.sh --short; figures only).
 #
 # Every step is idempotent and quick when its work is already done. Extra
 # arguments go to pytest (e.g. `./scripts/test.sh -k version`). Logs of the
@@ -67,6 +69,16 @@ run_conformance() {
     --junitxml="$LOG_DIR/conformance.xml" "$@"
 }
 
+# The conformance suite on Podman's Docker-compatible socket (podman system service), one
+# client of each kind: kubectl 1.37 and helm 4 (docs/podman.md).
+run_conformance_podman() {
+  ensure_podman || return 1
+  rm -f "$LOG_DIR/conformance-podman.xml"
+  K2D_ENGINE="$K2D_PODMAN_ENGINE" K2D_ENGINE_KIND=podman K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 \
+    bash "$K2D_REPO/conformance/run.sh" --junitxml="$LOG_DIR/conformance-podman.xml" \
+    -k "$K2D_PODMAN_CLIENTS" "$@"
+}
+
 # The benchmark harness in its short mode: figures are printed, not judged; the phase
 # fails only if a measurement could not be taken, so the harness keeps working.
 run_bench_short() {
@@ -80,11 +92,13 @@ summary() {
         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
       } END { print p + 0, f + 0 }' "$LOG_DIR/cargo-test.log")
   fi
-  if [ -f "$LOG_DIR/conformance.xml" ]; then
-    PYTEST_COUNTS=$(python3 - "$LOG_DIR/conformance.xml" <<'PY'
+  if [ -f "$LOG_DIR/conformance.xml" ] || [ -f "$LOG_DIR/conformance-podman.xml" ]; then
+    PYTEST_COUNTS=$(python3 - "$LOG_DIR"/conformance*.xml <<'PY'
 import sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+suites = []
+for path in sys.argv[1:]:
+    root = ET.parse(path).getroot()
+    suites += [root] if root.tag == "testsuite" else root.findall("testsuite")
 t = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
 print(t["tests"] - t["failures"] - t["errors"] - t["skipped"], t["failures"] + t["errors"], t["skipped"])
 PY
@@ -95,11 +109,11 @@ PY
   for i in "${!PHASE_NAMES[@]}"; do
     printf '  %-28s %8ss  %s\n' "${PHASE_NAMES[$i]}" "${PHASE_SECS[$i]}" "${PHASE_RESULTS[$i]}"
   done
-  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, k2d server logs)"
+  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, conformance-podman.xml, k2d server logs)"
   local cp=${CARGO_PASSED:-0} cf=${CARGO_FAILED:-0} pp=0 pf=0 ps=0
   [ -n "$PYTEST_COUNTS" ] && read -r pp pf ps <<<"$PYTEST_COUNTS"
   echo "  cargo test:  $cp passed, $cf failed"
-  echo "  conformance: $pp passed, $pf failed, $ps skipped"
+  echo "  conformance (Docker + Podman): $pp passed, $pf failed, $ps skipped"
   echo "=========================================================="
   if [ "$FAILED" = 0 ]; then
     echo "RESULT: all phases passed"
@@ -117,6 +131,7 @@ phase "test images" required ensure_test_images
 phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
 phase "conformance (pytest)" optional run_conformance "$@"
+phase "conformance on Podman" optional run_conformance_podman "$@"
 phase "benchmarks (short)" optional run_bench_short
 
 summary

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod labels;
+pub mod podman;
 
 use std::sync::RwLock;
 use std::time::Duration;
@@ -50,6 +51,30 @@ impl Engine {
     /// The client, for one request or stream.
     pub fn docker(&self) -> Docker {
         self.docker.read().expect("engine lock").clone()
+    }
+
+    /// Inspects a container (through Podman's transient states, see [`podman::settle`]).
+    pub async fn inspect_container(
+        &self,
+        id: &str,
+    ) -> Result<bollard::models::ContainerInspectResponse, bollard::errors::Error> {
+        let docker = self.docker();
+        podman::settle(|| {
+            docker.inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+        })
+        .await
+    }
+
+    /// Lists containers (through Podman's transient states, see [`podman::settle`]).
+    pub async fn list_containers(
+        &self,
+        opts: bollard::query_parameters::ListContainersOptions,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, bollard::errors::Error> {
+        let docker = self.docker();
+        podman::settle(|| docker.list_containers(Some(opts.clone()))).await
     }
 
     /// Asks the engine for its API version and speaks the lower of it and bollard's. Fails when

@@ -227,13 +227,7 @@ impl Runtime {
             }
         }
         // Read back what the engine made of it, for the status.
-        if let Ok(i) = docker
-            .inspect_container(
-                &id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-        {
+        if let Ok(i) = self.engine.inspect_container(&id).await {
             r.runs.insert(0, containers::instance(&i));
         }
     }
