@@ -6,6 +6,8 @@
 //!   has run, then as `exited`. Measured here: under a second. [`settle`] retries a list or
 //!   inspect through that window.
 //!
+//! - Killing a container that is not running answers 500 "container state improper" where
+//!   Docker answers 409: [`is_not_running`] reads both.
 //! - Qualified image names: Podman reports a container's image as the full reference it
 //!   resolved (`docker.io/k2d-test/busybox:latest` for `k2d-test/busybox:latest`).
 //!   [`same_image`] compares references the way Docker resolves short names.
@@ -48,6 +50,21 @@ where
     }
 }
 
+/// True when the engine refused to signal a container because it is not running: 409 on
+/// Docker, 500 "container state improper" on Podman.
+pub fn is_not_running(e: &bollard::errors::Error) -> bool {
+    match e {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            *status_code == 409
+                || (*status_code == 500 && message.contains("container state improper"))
+        }
+        _ => false,
+    }
+}
+
 /// True when two image references name the same image under Docker's short-name rules: the
 /// registry `docker.io` and the namespace `library/` may be left out, and no tag means
 /// `latest`.
@@ -86,6 +103,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn not_running_on_either_engine() {
+        let e = |status_code, message: &str| bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message: message.into(),
+        };
+        assert!(is_not_running(&e(409, "Container abc is not running")));
+        assert!(is_not_running(&e(
+            500,
+            "can only kill running containers. abc is in state exited: container state improper"
+        )));
+        assert!(!is_not_running(&e(500, "no space left on device")));
+        assert!(!is_not_running(&e(404, "no such container")));
+    }
+
+    #[test]
     fn short_and_qualified_names_are_the_same_image() {
         assert!(same_image(
             "k2d-test/busybox:latest",
@@ -113,8 +145,6 @@ mod tests {
         bollard::errors::Error::JsonDataError {
             message: message.into(),
             column: 1,
-            #[cfg(feature = "json_data_content")]
-            contents: String::new(),
         }
     }
 

@@ -213,9 +213,9 @@ async fn kill(engine: &Engine, id: &str, signal: &str) -> Result<bool, bollard::
     };
     match engine.docker().kill_container(id, Some(opts)).await {
         Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404 | 409,
-            ..
+            status_code: 404, ..
         }) => Ok(false),
+        Err(e) if crate::engine::podman::is_not_running(&e) => Ok(false),
         Err(e) => Err(e),
         Ok(()) => Ok(true),
     }
