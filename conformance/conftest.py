@@ -57,6 +57,11 @@ if ENGINE:
     os.environ["DOCKER_HOST"] = ENGINE
 
 
+def engine_socket() -> str:
+    """The path of the engine's unix socket (Docker's unless K2D_ENGINE names another)."""
+    return ENGINE.removeprefix("unix://") if ENGINE.startswith("unix://") else "/var/run/docker.sock"
+
+
 def k2d_binary() -> Path:
     return Path(os.environ.get("K2D_BIN", REPO / "target" / "release" / "k2d"))
 
