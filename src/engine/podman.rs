@@ -12,6 +12,10 @@
 //!   resolved (`docker.io/k2d-test/busybox:latest` for `k2d-test/busybox:latest`).
 //!   [`same_image`] compares references the way Docker resolves short names.
 //!
+//! - Hostname: an app container that joins the sandbox's network (`container:<sandbox>`) gets
+//!   the sandbox's UTS namespace (the pod's hostname) on Docker, its own on Podman;
+//!   [`uts_mode`] joins it explicitly there (Docker refuses a `container:` UTS mode).
+//!
 //! Image import (`tag` ignored, one instruction per `changes` value) is handled by writing the
 //! request in a form both engines read alike (see `runtime::pause`).
 
@@ -48,6 +52,21 @@ where
             other => return other,
         }
     }
+}
+
+/// True when `/version` describes Podman (a component named "Podman Engine").
+pub fn is_podman(version: &bollard::models::SystemVersion) -> bool {
+    version
+        .components
+        .iter()
+        .flatten()
+        .any(|c| c.name.contains("Podman"))
+}
+
+/// The UTS mode of a container joining `join` (`container:<sandbox>`): the same on Podman,
+/// the engine's default (which follows the network namespace) on Docker.
+pub fn uts_mode(engine: &crate::engine::Engine, join: &str) -> Option<String> {
+    engine.is_podman().then(|| join.to_string())
 }
 
 /// True when the engine refused to signal a container because it is not running: 409 on

@@ -72,6 +72,7 @@ impl Runtime {
             labels: Some(containers::labels_for(&self.engine, &who)),
             host_config: Some(HostConfig {
                 network_mode: Some(join.clone()),
+                uts_mode: crate::engine::podman::uts_mode(&self.engine, &join),
                 ipc_mode: Some(join),
                 restart_policy: Some(RestartPolicy {
                     name: Some(RestartPolicyNameEnum::NO),
