@@ -16,6 +16,10 @@
 //!   the sandbox's UTS namespace (the pod's hostname) on Docker, its own on Podman;
 //!   [`uts_mode`] joins it explicitly there (Docker refuses a `container:` UTS mode).
 //!
+//! - Volume options: a volume that a container's mount creates gets neither the mount's
+//!   labels nor its driver options (a memory emptyDir would be on disk); [`create_mount_volumes`]
+//!   creates such volumes before the container, which both engines honour.
+//!
 //! Image import (`tag` ignored, one instruction per `changes` value) is handled by writing the
 //! request in a form both engines read alike (see `runtime::pause`).
 
@@ -67,6 +71,32 @@ pub fn is_podman(version: &bollard::models::SystemVersion) -> bool {
 /// the engine's default (which follows the network namespace) on Docker.
 pub fn uts_mode(engine: &crate::engine::Engine, join: &str) -> Option<String> {
     engine.is_podman().then(|| join.to_string())
+}
+
+/// Creates the named volumes that `mounts` describe with driver options or labels, before the
+/// container that mounts them is created (an existing volume of that name is left as it is).
+pub async fn create_mount_volumes(
+    engine: &crate::engine::Engine,
+    mounts: &[bollard::models::Mount],
+) -> Result<(), bollard::errors::Error> {
+    for m in mounts {
+        let (Some(name), Some(opts)) = (m.source.as_deref(), m.volume_options.as_ref()) else {
+            continue;
+        };
+        if m.typ != Some(bollard::models::MountType::VOLUME) {
+            continue;
+        }
+        let driver = opts.driver_config.as_ref();
+        let request = bollard::models::VolumeCreateRequest {
+            name: Some(name.to_string()),
+            driver: driver.and_then(|d| d.name.clone()),
+            driver_opts: driver.and_then(|d| d.options.clone()),
+            labels: opts.labels.clone(),
+            ..Default::default()
+        };
+        engine.docker().create_volume(request).await?;
+    }
+    Ok(())
 }
 
 /// True when the engine refused to signal a container because it is not running: 409 on

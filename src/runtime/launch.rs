@@ -118,6 +118,14 @@ impl Runtime {
             }
         }
         let engine_name = containers::name(&name, pod_name, namespace, uid, attempt);
+        let mounts = body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.mounts.clone())
+            .unwrap_or_default();
+        if let Err(e) = crate::engine::podman::create_mount_volumes(&self.engine, &mounts).await {
+            tracing::warn!("creating the volumes of {engine_name}: {e}");
+        }
         let docker = self.engine.docker();
         let opts = CreateContainerOptions {
             name: Some(engine_name.clone()),
