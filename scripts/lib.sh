@@ -401,8 +401,10 @@ build_k2d_release() {
 K2D_PODMAN_SOCKET=/run/podman/podman.sock
 K2D_PODMAN_ENGINE="unix://$K2D_PODMAN_SOCKET"
 # The pytest -k expression of the Podman pass: one client of each kind (the newest kubectl,
-# helm 4), deselecting the other parametrized clients; tests without a client all run.
-K2D_PODMAN_CLIENTS="not kubectl-path and not kubectl-1.32 and not kubectl-1.35 and not helm-3 and not helm-4.3"
+# helm 4), deselecting the other parametrized clients; tests without a client all run, except
+# test_fuzz_writes (it fuzzes the API's write path, which does not depend on the engine, and
+# took 237 s on Podman against 53 s on Docker here; it runs in the Docker pass).
+K2D_PODMAN_SELECT="not kubectl-path and not kubectl-1.32 and not kubectl-1.35 and not helm-3 and not helm-4.3 and not test_fuzz_writes"
 
 podman_answers() {
   [ "$(timeout 30 curl -s --unix-socket "$K2D_PODMAN_SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]

@@ -77,7 +77,7 @@ run_conformance_podman() {
   rm -f "$LOG_DIR/conformance-podman.xml"
   K2D_ENGINE="$K2D_PODMAN_ENGINE" K2D_ENGINE_KIND=podman K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 \
     bash "$K2D_REPO/conformance/run.sh" --junitxml="$LOG_DIR/conformance-podman.xml" \
-    -k "$K2D_PODMAN_CLIENTS" -m "not slow" "$@"
+    -k "$K2D_PODMAN_SELECT" -m "not slow" "$@"
 }
 
 # The benchmark harness in its short mode: figures are printed, not judged; the phase
