@@ -87,10 +87,22 @@ pub async fn create_mount_volumes(
             continue;
         }
         let driver = opts.driver_config.as_ref();
+        let mut driver_opts = driver.and_then(|d| d.options.clone());
+        if engine.is_podman()
+            && let Some(o) = driver_opts.as_mut().and_then(|d| d.get_mut("o"))
+        {
+            // Podman 4.x reads `size=` as a project quota (refused off XFS), not as a tmpfs
+            // mount option: the tmpfs is made without a size limit there.
+            *o = o
+                .split(',')
+                .filter(|p| !p.starts_with("size="))
+                .collect::<Vec<_>>()
+                .join(",");
+        }
         let request = bollard::models::VolumeCreateRequest {
             name: Some(name.to_string()),
             driver: driver.and_then(|d| d.name.clone()),
-            driver_opts: driver.and_then(|d| d.options.clone()),
+            driver_opts,
             labels: opts.labels.clone(),
             ..Default::default()
         };
