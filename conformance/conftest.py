@@ -11,6 +11,12 @@ Fixtures
 - ``kube_client``: the official Python client configured from k2d's kubeconfig.
 - ``spec``: the model of spec/ (spec_model.py), computed independently of k2d.
 
+The engine: Docker's socket by default. ``K2D_ENGINE`` (e.g.
+``unix:///run/podman/podman.sock``) points the k2d under test at another engine (k2d reads
+the variable itself) and the ``docker`` CLI the tests call at the same one (DOCKER_HOST).
+``K2D_ENGINE_KIND=podman`` marks the Podman pass: tests marked
+``@pytest.mark.docker_only("why Podman cannot")`` are skipped there with that reason.
+
 Nothing is skipped silently: a missing tool is a failure with a message saying
 how to install it (scripts/test.sh installs everything).
 """
@@ -43,6 +49,17 @@ KUBECTL_VERSIONS = ["1.32", "1.35", "1.37"]
 HELM_VERSIONS = ["3", "4", "4.3"]
 TEST_IMAGE = "k2d-test/busybox:latest"
 TEST_HTTPD_IMAGE = "k2d-test/httpd:latest"
+# The engine under test (unset: Docker's socket) and whether it is Podman.
+ENGINE = os.environ.get("K2D_ENGINE", "")
+ON_PODMAN = os.environ.get("K2D_ENGINE_KIND", "") == "podman"
+if ENGINE:
+    # Every `docker ...` a test runs talks to the engine k2d drives.
+    os.environ["DOCKER_HOST"] = ENGINE
+
+
+def engine_socket() -> str:
+    """The path of the engine's unix socket (Docker's unless K2D_ENGINE names another)."""
+    return ENGINE.removeprefix("unix://") if ENGINE.startswith("unix://") else "/var/run/docker.sock"
 
 
 def k2d_binary() -> Path:
@@ -469,13 +486,31 @@ def kube_client(k2d):
 
 
 def pytest_report_header(config):
-    lines = [f"k2d binary: {k2d_binary()}", f"spec: {spec_model.spec_dir()}", f"tools: {TOOLS}"]
+    lines = [f"k2d binary: {k2d_binary()}", f"spec: {spec_model.spec_dir()}", f"tools: {TOOLS}",
+             f"engine: {ENGINE or 'Docker (default socket)'}{' (Podman pass)' if ON_PODMAN else ''}"]
     manifest = TOOLS / "versions.txt"
     if manifest.exists():
         tools = [ln.split("\t")[:2] for ln in manifest.read_text().splitlines() if ln and not ln.startswith("#")]
         lines.append("clients: " + ", ".join(f"{n} {v}" for n, v in tools))
     lines.append(f"kubectl on PATH: {path_kubectl() or '(none)'}")
     return lines
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "docker_only(reason): needs what Podman's Docker API does not do; "
+        "skipped with that reason on the Podman pass (K2D_ENGINE_KIND=podman)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_PODMAN:
+        return
+    for item in items:
+        mark = item.get_closest_marker("docker_only")
+        if mark is not None:
+            if not mark.args:
+                raise pytest.UsageError(f"{item.nodeid}: docker_only needs a reason naming the Podman limitation")
+            item.add_marker(pytest.mark.skip(reason=f"Podman: {mark.args[0]}"))
 
 
 def pytest_runtest_setup(item):

@@ -439,3 +439,13 @@ def wait_until(fn, timeout: float = 15, interval: float = 0.1):
         v = fn()
     return v
 
+
+def quick_stop_chart(chart: Path) -> None:
+    """Sets `terminationGracePeriodSeconds: 1` in the pod template of a `helm create` chart.
+    The test httpd (busybox httpd as PID 1) ignores SIGTERM, so every replaced pod would
+    otherwise take the default 30 s grace period to go; the scenarios are not about that."""
+    tpl = Path(chart) / "templates" / "deployment.yaml"
+    text = tpl.read_text()
+    new = text.replace("      containers:\n", "      terminationGracePeriodSeconds: 1\n      containers:\n", 1)
+    assert new != text, f"no pod template `containers:` line in {tpl}"
+    tpl.write_text(new)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import TEST_HTTPD_IMAGE
-from helpers import namespace, uniq  # noqa: F401
+from helpers import namespace, quick_stop_chart, uniq  # noqa: F401
 
 REPO, TAG = TEST_HTTPD_IMAGE.split(":")
 
@@ -32,6 +32,7 @@ def test_helm_create_chart_lifecycle(helm, kubectl_newest, namespace, tmp_path):
     kubectl = kubectl_newest
     helm("create", tmp_path / "web")
     chart = tmp_path / "web"
+    quick_stop_chart(chart)
     rel = uniq("web")
     common = ["-n", namespace, "--set", f"image.repository={REPO}", "--set", f"image.tag={TAG}",
               "--set", "image.pullPolicy=Never", "--wait", "--timeout", "120s"]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import TEST_IMAGE
+from conftest import ON_PODMAN, TEST_IMAGE
 from helpers import namespace  # noqa: F401
 
 
@@ -49,7 +49,8 @@ def test_one_ready_node_from_the_engine(kubectl):
     assert ready["status"] == "True" and ready["reason"] == "KubeletReady"
     assert {a["type"] for a in status["addresses"]} == {"InternalIP", "Hostname"}
     ni = status["nodeInfo"]
-    assert ni["containerRuntimeVersion"] == f"docker://{info['ServerVersion']}"
+    runtime = "podman" if ON_PODMAN else "docker"
+    assert ni["containerRuntimeVersion"] == f"{runtime}://{info['ServerVersion']}"
     assert ni["kernelVersion"] == info["KernelVersion"]
     assert ni["operatingSystem"] == "linux"
     assert ni["kubeletVersion"].startswith("v1.35.0")
@@ -57,7 +58,7 @@ def test_one_ready_node_from_the_engine(kubectl):
     assert out[0].split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], out
     assert out[1].split()[0] == name and out[1].split()[1] == "Ready", out
     desc = kubectl("describe", "node", name).stdout
-    assert "Container Runtime Version:  docker://" in desc, desc
+    assert f"Container Runtime Version:  {runtime}://" in desc, desc
 
 
 def pod_json(kubectl, ns, name):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import KUBECTL_VERSIONS, LOG_DIR, K2DServer, Kubectl, k2d_binary, tool_path
+from conftest import KUBECTL_VERSIONS, LOG_DIR, K2DServer, Kubectl, engine_socket, k2d_binary, tool_path
 from helpers import Api, uniq
 from pods_common import (SLEEPER, apply, docker, engine_containers, phase_is, pod_manifest, sh,
                          status_of, wait_pod)
@@ -40,7 +40,7 @@ async def pipe(r, w):
 
 async def handle(cr, cw):
     try:
-        ur, uw = await asyncio.open_unix_connection("/var/run/docker.sock")
+        ur, uw = await asyncio.open_unix_connection(sys.argv[2])
     except Exception:
         cw.close()
         return
@@ -63,7 +63,7 @@ class Proxy:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", PROXY, str(self.path)])
+        self.proc = subprocess.Popen([sys.executable, "-c", PROXY, str(self.path), engine_socket()])
         deadline = time.monotonic() + 10
         while not os.path.exists(self.path) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -84,7 +84,8 @@ def test_memory_empty_dir_goes_with_the_pod(kubectl_newest, namespace):
     uid = pod["metadata"]["uid"]
 
     def volumes():
-        return subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"label=io.k2d.pod.uid={uid}"],
+        # By name (k2d-emptydir-<pod uid>-<volume>): Podman drops the label a mount gives.
+        return subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"name=k2d-emptydir-{uid}-"],
                               capture_output=True, text=True, check=True).stdout.split()
     assert len(volumes()) == 1
     deadline = time.monotonic() + 20

@@ -420,3 +420,92 @@ build_k2d_release() {
     || die "cargo build --release failed"
   [ -x "$K2D_RELEASE_BIN" ] || die "cargo build did not produce $K2D_RELEASE_BIN"
 }
+
+# ------------------------------------------------------------------ Podman engine
+
+# Podman's Docker-compatible API socket (rootful), used by the conformance pass on Podman.
+K2D_PODMAN_SOCKET=/run/podman/podman.sock
+K2D_PODMAN_ENGINE="unix://$K2D_PODMAN_SOCKET"
+# The pytest -k expression of the Podman pass: one client of each kind (the newest kubectl,
+# helm 4), deselecting the other parametrized clients; tests without a client all run, except
+# test_fuzz_writes (it fuzzes the API's write path, which does not depend on the engine, and
+# took 237 s on Podman against 53 s on Docker here; it runs in the Docker pass).
+K2D_PODMAN_SELECT="not kubectl-path and not kubectl-1.32 and not kubectl-1.35 and not helm-3 and not helm-4.3 and not test_fuzz_writes"
+
+podman_answers() {
+  [ "$(timeout 30 curl -s --unix-socket "$K2D_PODMAN_SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]
+}
+
+# ensure_podman: Debian 12's podman (4.3.1, runc, CNI networking), configured for a machine
+# without systemd, its Docker-compatible API served on $K2D_PODMAN_SOCKET by
+# `podman system service` (started detached, pid and log in $K2D_RUN_DIR), and the test
+# images copied from Docker's storage (`docker save | podman load`; no registry is needed).
+#
+# containers.conf (written only if we have not written it before):
+#   default_ulimits = []    Podman's default adds nofile/nproc ulimits to every container,
+#                           which fails where the limits cannot be raised that far;
+#   cgroup_manager cgroupfs and events_logger file: there is no systemd or journald here,
+#                           and the events API (which k2d watches) reads from the logger.
+ensure_podman() {
+  apt_install podman uidmap
+  local conf=/etc/containers/containers.conf marker="# written by k2d scripts/lib.sh ensure_podman"
+  if ! grep -qF "$marker" "$conf" 2>/dev/null; then
+    mkdir -p /etc/containers
+    [ -f "$conf" ] && cp "$conf" "$conf.k2d-orig"
+    cat >"$conf" <<CONF
+$marker
+[containers]
+default_ulimits = []
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+  fi
+  if ! podman_answers; then
+    mkdir -p "$K2D_RUN_DIR" "$(dirname "$K2D_PODMAN_SOCKET")"
+    local pidfile="$K2D_RUN_DIR/podman.pid" pid
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if pid_is podman "$pid"; then
+      warn "podman system service (pid $pid) does not answer; stopping it"
+      _stop_pid "$pid"
+    fi
+    rm -f "$K2D_PODMAN_SOCKET"
+    log "starting podman system service on $K2D_PODMAN_ENGINE (log: $K2D_RUN_DIR/podman.log)"
+    setsid nohup podman system service --time=0 "$K2D_PODMAN_ENGINE" \
+      </dev/null >>"$K2D_RUN_DIR/podman.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$pidfile"
+    for _ in $(seq 1 60); do
+      podman_answers && break
+      pid_is podman "$pid" || { tail -n 20 "$K2D_RUN_DIR/podman.log" >&2; die "podman system service exited"; }
+      sleep 0.5
+    done
+    podman_answers || die "podman system service does not answer on $K2D_PODMAN_SOCKET"
+    log "Podman $(podman version -f '{{.Server.Version}}' 2>/dev/null) answers on $K2D_PODMAN_ENGINE"
+  fi
+  ensure_podman_test_images
+}
+
+# ensure_podman_test_images: the test images of ensure_test_images, copied into Podman's
+# storage when their recipe label differs from Docker's copy.
+ensure_podman_test_images() {
+  local image want have
+  for image in k2d-test/busybox:latest k2d-test/httpd:latest; do
+    want=$(_image_recipe_of "$image")
+    [ -n "$want" ] || die "$image is not in Docker's storage: run ensure_test_images first"
+    have=$(podman image inspect -f '{{index .Labels "io.k2d.test.recipe"}}' "$image" 2>/dev/null || true)
+    [ "$have" = "$want" ] && continue
+    log "copying $image from Docker into Podman's storage"
+    docker save "$image" | podman load -q >/dev/null || die "podman load of $image failed"
+    # podman load names the image localhost/<name>. Rename it docker.io/<name> (what the
+    # short name means to the Docker API): with a localhost/ name, every pull k2d tries
+    # (imagePullPolicy Always for :latest) goes to a registry on localhost and fails only after
+    # three retries (3 s), instead of at once.
+    podman tag "localhost/$image" "docker.io/$image" || die "podman tag $image failed"
+    podman untag "localhost/$image" "localhost/$image" || die "podman untag localhost/$image failed"
+  done
+  local out
+  out=$(podman run --rm k2d-test/busybox:latest echo hi 2>&1) || die "test image does not run on Podman: $out"
+  [ "$out" = hi ] || die "test image printed '$out' on Podman instead of 'hi'"
+}

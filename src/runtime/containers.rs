@@ -71,7 +71,7 @@ pub async fn list(
         filters: Some(HashMap::from([("label".to_string(), label_filters)])),
         ..Default::default()
     };
-    engine.docker().list_containers(Some(opts)).await
+    engine.list_containers(opts).await
 }
 
 /// A label of a container summary.
@@ -150,6 +150,14 @@ pub fn ip_on(c: &ContainerInspectResponse, network: &str) -> Option<String> {
 
 /// Stops a container: SIGTERM (or the image's stop signal), then SIGKILL after `grace`.
 pub async fn stop(engine: &Engine, id: &str, grace: i64) -> Result<(), bollard::errors::Error> {
+    if grace <= 0 {
+        // No grace: SIGKILL, which is what a stop with `t=0` does on Docker. Podman 4.x reads
+        // `t=0` as "not given" and waits the container's own stop timeout instead.
+        if kill(engine, id, "SIGKILL").await? {
+            wait_ended(engine, id, KILL_WAIT).await;
+        }
+        return Ok(());
+    }
     let opts = StopContainerOptions {
         t: Some(grace.clamp(0, i32::MAX as i64) as i32),
         signal: None,
@@ -177,56 +185,57 @@ pub async fn terminate(
     id: &str,
     grace: i64,
 ) -> Result<(), bollard::errors::Error> {
-    use bollard::query_parameters::{KillContainerOptions, WaitContainerOptions};
     if grace <= STOP_REQUEST_GRACE {
         return stop(engine, id, grace).await;
     }
-    let docker = engine.docker();
-    let signal = docker
-        .inspect_container(
-            id,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
+    let signal = engine
+        .inspect_container(id)
         .await
         .ok()
         .and_then(|c| c.config.and_then(|c| c.stop_signal))
         .unwrap_or_else(|| "SIGTERM".to_string());
-    let kill = |signal: String| {
-        let docker = docker.clone();
-        async move {
-            match docker
-                .kill_container(id, Some(KillContainerOptions { signal }))
-                .await
-            {
-                // Not running (409) or gone (404): nothing to wait for.
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404 | 409,
-                    ..
-                }) => Ok(false),
-                Err(e) => Err(e),
-                Ok(()) => Ok(true),
-            }
-        }
-    };
-    if !kill(signal).await? {
+    if !kill(engine, id, &signal).await? {
         return Ok(());
     }
-    let mut wait = docker.wait_container(
-        id,
-        Some(WaitContainerOptions {
-            condition: "not-running".into(),
-        }),
-    );
-    let ended =
-        tokio::time::timeout(std::time::Duration::from_secs(grace as u64), wait.next()).await;
-    if ended.is_err() {
-        kill("SIGKILL".to_string()).await?;
+    if !wait_ended(engine, id, std::time::Duration::from_secs(grace as u64)).await {
+        kill(engine, id, "SIGKILL").await?;
     }
     Ok(())
 }
 
+/// How long a stop without grace waits for the killed container to be reported ended.
+const KILL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Sends `signal` to a container; false when it was not running (409) or is gone (404).
+async fn kill(engine: &Engine, id: &str, signal: &str) -> Result<bool, bollard::errors::Error> {
+    let opts = bollard::query_parameters::KillContainerOptions {
+        signal: signal.into(),
+    };
+    match engine.docker().kill_container(id, Some(opts)).await {
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(false),
+        Err(e) if crate::engine::podman::is_not_running(&e) => Ok(false),
+        Err(e) => Err(e),
+        Ok(()) => Ok(true),
+    }
+}
+
+/// Waits (at most `limit`) until the engine reports the container not running; false on
+/// timeout.
+async fn wait_ended(engine: &Engine, id: &str, limit: std::time::Duration) -> bool {
+    let opts = bollard::query_parameters::WaitContainerOptions {
+        condition: "not-running".into(),
+    };
+    let mut wait = engine.docker().wait_container(id, Some(opts));
+    tokio::time::timeout(limit, wait.next()).await.is_ok()
+}
+
 /// Removes a container (killing it if it runs) with its anonymous volumes.
 pub async fn remove(engine: &Engine, id: &str) -> Result<(), bollard::errors::Error> {
+    // A forced remove kills at once on Docker; Podman 4.x first stops the container with its
+    // stop timeout (the pod's grace period). Killing first makes both remove at once.
+    kill(engine, id, "SIGKILL").await?;
     let opts = RemoveContainerOptions {
         force: true,
         v: true,

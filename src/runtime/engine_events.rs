@@ -36,6 +36,8 @@ fn relevant(action: &str) -> bool {
             | "start"
             | "die"
             | "destroy"
+            // Podman's name for `destroy`.
+            | "remove"
             | "stop"
             | "kill"
             | "oom"
@@ -110,6 +112,7 @@ mod tests {
     #[test]
     fn relevant_actions() {
         assert!(relevant("die"));
+        assert!(relevant("remove"), "Podman's destroy");
         assert!(relevant("health_status: healthy"));
         assert!(!relevant("exec_start: sh"));
         assert!(!relevant("attach"));

@@ -72,6 +72,7 @@ impl Runtime {
             labels: Some(containers::labels_for(&self.engine, &who)),
             host_config: Some(HostConfig {
                 network_mode: Some(join.clone()),
+                uts_mode: crate::engine::podman::uts_mode(&self.engine, &join),
                 ipc_mode: Some(join),
                 restart_policy: Some(RestartPolicy {
                     name: Some(RestartPolicyNameEnum::NO),
@@ -117,6 +118,14 @@ impl Runtime {
             }
         }
         let engine_name = containers::name(&name, pod_name, namespace, uid, attempt);
+        let mounts = body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.mounts.clone())
+            .unwrap_or_default();
+        if let Err(e) = crate::engine::podman::create_mount_volumes(&self.engine, &mounts).await {
+            tracing::warn!("creating the volumes of {engine_name}: {e}");
+        }
         let docker = self.engine.docker();
         let opts = CreateContainerOptions {
             name: Some(engine_name.clone()),
@@ -227,13 +236,7 @@ impl Runtime {
             }
         }
         // Read back what the engine made of it, for the status.
-        if let Ok(i) = docker
-            .inspect_container(
-                &id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-        {
+        if let Ok(i) = self.engine.inspect_container(&id).await {
             r.runs.insert(0, containers::instance(&i));
         }
     }

@@ -189,12 +189,11 @@ pub async fn container_id(
         ],
     )]);
     let mut found = engine
-        .docker()
-        .list_containers(Some(ListContainersOptions {
+        .list_containers(ListContainersOptions {
             all: true,
             filters: Some(filters),
             ..Default::default()
-        }))
+        })
         .await
         .map_err(|e| crate::engine::status(&e))?;
     found.sort_by_key(|c| std::cmp::Reverse(attempt(c)));

@@ -9,7 +9,7 @@
 use bollard::query_parameters::CreateImageOptions;
 use futures_util::StreamExt;
 
-use crate::engine::{Engine, labels};
+use crate::engine::Engine;
 
 /// The repository of the pause image.
 pub const REPOSITORY: &str = "k2d/pause";
@@ -322,14 +322,14 @@ pub async fn ensure(engine: &Engine) -> Result<String, String> {
         }
     }
     let tar = rootfs(arch).map_err(|e| format!("building the pause image: {e}"))?;
+    // Written so that Docker and Podman 4.x read it alike: Podman ignores `tag` (the tag goes
+    // in `repo`, which Docker accepts too) and takes the `changes` value (bollard joins the
+    // list with newlines) as one instruction whose LABEL holds one key. So: one change, one
+    // label; the sandbox names the command itself (`CMD_LINE`).
     let opts = CreateImageOptions {
         from_src: Some("-".into()),
-        repo: Some(REPOSITORY.into()),
-        tag: Some(env!("CARGO_PKG_VERSION").into()),
-        changes: vec![
-            "CMD [\"/pause\"]".into(),
-            format!("LABEL {}=pause {PROGRAM_LABEL}={program}", labels::IMAGE),
-        ],
+        repo: Some(name.clone()),
+        changes: vec![format!("LABEL {PROGRAM_LABEL}={program}")],
         ..Default::default()
     };
     let mut stream = docker.create_image(Some(opts), Some(bollard::body_full(tar.into())), None);
@@ -341,8 +341,12 @@ pub async fn ensure(engine: &Engine) -> Result<String, String> {
 }
 
 /// The label holding the digest of the pause program in the image: an image of the same
-/// version with another program (a development build) is imported again.
+/// version with another program (a development build) is imported again. It also marks the
+/// image as k2d's own.
 const PROGRAM_LABEL: &str = "io.k2d.pause.sha256";
+
+/// The command of a sandbox container: the pause program (the image has no CMD of its own).
+pub const CMD_LINE: &str = "/pause";
 
 /// The SHA-256 of the program for `arch`, in hex.
 fn digest(arch: Arch) -> String {

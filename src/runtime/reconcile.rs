@@ -350,15 +350,7 @@ impl Runtime {
             let cname = containers::label(&c, labels::CONTAINER_NAME)
                 .unwrap_or_default()
                 .to_string();
-            match self
-                .engine
-                .docker()
-                .inspect_container(
-                    &id,
-                    None::<bollard::query_parameters::InspectContainerOptions>,
-                )
-                .await
-            {
+            match self.engine.inspect_container(&id).await {
                 Ok(i) => {
                     let ip = containers::ip_on(&i, super::network::NAME)
                         .map(Value::String)
@@ -496,15 +488,7 @@ impl Runtime {
                 match sandbox::create(&self.engine, &pod, uid, attempt).await {
                     Ok((id, warnings)) => {
                         self.unsupported(&pod, None, &warnings).await;
-                        let inspected = self
-                            .engine
-                            .docker()
-                            .inspect_container(
-                                &id,
-                                None::<bollard::query_parameters::InspectContainerOptions>,
-                            )
-                            .await
-                            .ok();
+                        let inspected = self.engine.inspect_container(&id).await.ok();
                         pod_ip = inspected
                             .as_ref()
                             .and_then(|i| containers::ip_on(i, super::network::NAME));
@@ -822,7 +806,13 @@ impl Runtime {
                 }
                 // The image of a running container was changed in the pod (the one field of
                 // a container that may change): it is restarted with the new one.
-                Some(c) if c.running() && c.image != str_at(&r.spec, "/image") => {
+                Some(c)
+                    if c.running()
+                        && !crate::engine::podman::same_image(
+                            &c.image,
+                            str_at(&r.spec, "/image"),
+                        ) =>
+                {
                     let name = r.name();
                     self.recorder
                         .record(

@@ -31,6 +31,7 @@ pub fn base_config(engine: &Engine, pod: &Value, who: &Identity<'_>) -> Containe
     let host = host_network(pod);
     ContainerCreateBody {
         image: Some(pause::image()),
+        cmd: Some(vec![pause::CMD_LINE.into()]),
         labels: Some(containers::labels_for(engine, who)),
         // The engine refuses a hostname with the host's network.
         hostname: (!host).then(|| hostname(pod)),

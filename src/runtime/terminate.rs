@@ -107,13 +107,13 @@ impl Runtime {
         Ok(())
     }
 
-    /// Removes the engine volumes made for pod `uid` alone (memory-backed emptyDirs, labelled
-    /// with the pod's uid); claims' volumes are the storage controller's, never removed here.
+    /// Removes the engine volumes made for pod `uid` alone (memory-backed emptyDirs, named
+    /// after the pod's uid); claims' volumes are the storage controller's, never removed here.
+    /// Found by name, not by their label: Podman 4.x drops the labels of a volume that a
+    /// container's mount creates.
     async fn remove_volumes(&self, uid: &str) {
-        let filters = std::collections::HashMap::from([(
-            "label".to_string(),
-            vec![format!("{}={uid}", labels::POD_UID)],
-        )]);
+        let prefix = super::spec::mounts::memory_volume(uid, "");
+        let filters = std::collections::HashMap::from([("name".to_string(), vec![prefix.clone()])]);
         let docker = self.engine.docker();
         let listed = docker
             .list_volumes(Some(bollard::query_parameters::ListVolumesOptions {
@@ -127,7 +127,7 @@ impl Runtime {
                 return;
             }
         };
-        for v in volumes {
+        for v in volumes.into_iter().filter(|v| v.name.starts_with(&prefix)) {
             let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
             if let Err(e) = docker.remove_volume(&v.name, Some(opts)).await {
                 tracing::warn!("removing volume {} of pod {uid}: {e}", v.name);

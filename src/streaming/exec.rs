@@ -53,8 +53,7 @@ async fn running_container(req: &ApiRequest) -> Result<(Arc<Engine>, String), St
     };
     let id = logs::container_id(&engine, &pod, &pod_name, &container, false).await?;
     let running = engine
-        .docker()
-        .inspect_container(&id, None)
+        .inspect_container(&id)
         .await
         .map_err(|e| crate::engine::status(&e))?
         .state

@@ -73,12 +73,7 @@ pub async fn of_pod(engine: &Engine, pod: &serde_json::Value) -> Option<NetNs> {
             found.first()?.id.clone()?
         }
     };
-    let state = engine
-        .docker()
-        .inspect_container(&id, None)
-        .await
-        .ok()?
-        .state?;
+    let state = engine.inspect_container(&id).await.ok()?.state?;
     let pid = state
         .pid
         .filter(|p| *p > 0 && state.running == Some(true))?;

@@ -26,8 +26,8 @@ pub fn claim_volume(namespace: &str, claim: &str) -> String {
 }
 
 /// The engine volume of an emptyDir with medium Memory: `k2d-emptydir-<pod uid>-<volume>`,
-/// a tmpfs the pod's containers share, labelled with the pod's uid so the runtime removes it
-/// with the pod.
+/// a tmpfs the pod's containers share; the runtime removes it with the pod (found by this
+/// name: Docker labels it with the pod's uid, Podman 4.x drops the label).
 pub fn memory_volume(pod_uid: &str, volume: &str) -> String {
     format!("k2d-emptydir-{pod_uid}-{volume}")
 }
