@@ -111,6 +111,10 @@ def body(resource: str, ns: str, name: str, value: str, replicas: int = 1) -> di
 # --------------------------------------------------------------------------- HTTP
 
 
+# A keep-alive connection idle for longer than this is replaced before it is used again.
+IDLE_REUSE_SECONDS = 20
+
+
 class Api:
     """One keep-alive HTTPS connection to k2d (one per thread)."""
 
@@ -119,12 +123,15 @@ class Api:
         self.headers = {"Authorization": f"Bearer {k2d.token()}", "Accept": "application/json"}
         self.conn = None
         self.reconnects = 0
+        self.last_used = 0.0
 
     def request(self, method: str, p: str, obj=None, content_type="application/json"):
         data = json.dumps(obj).encode() if obj is not None else None
         headers = dict(self.headers)
         if data is not None:
             headers["Content-Type"] = content_type
+        if self.conn is not None and time.monotonic() - self.last_used > IDLE_REUSE_SECONDS:
+            self.close()  # k2d closes HTTP/1 connections idle for 32 s, as servers may
         for attempt in (0, 1):
             fresh = self.conn is None
             if fresh:
@@ -133,7 +140,9 @@ class Api:
                 self.conn.request(method, p, body=data, headers=headers)
                 resp = self.conn.getresponse()
                 raw = resp.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.last_used = time.monotonic()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                    ssl.SSLEOFError, ssl.SSLZeroReturnError):
                 # A server may close an idle keep-alive connection; a client retries once on a
                 # new one. On a fresh connection it is a failure.
                 self.close()

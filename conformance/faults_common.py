@@ -61,6 +61,9 @@ def faults_engine() -> FaultsEngine:
                     pytrace=False)
     eng = FaultsEngine(url)
     eng.start()
+    # The engine is the suite's own, and its data root outlives a run: a run that was stopped
+    # part-way leaves containers its checks would count as orphans.
+    clean_engine()
     return eng
 
 
@@ -82,6 +85,11 @@ def faults_k2d(faults_engine):
     shutil.rmtree(server.data_dir, ignore_errors=True)
     if not faults_engine.answers():
         faults_engine.start()
+    clean_engine()
+
+
+def clean_engine():
+    """Removes every pod container and claim volume from the faults engine."""
     remove_k2d_containers()
     vols = docker("volume", "ls", "-q", "--filter", "name=k2d-pvc-", check=False).split()
     if vols:

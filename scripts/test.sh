@@ -94,6 +94,7 @@ run_conformance_podman() {
 # own that it stops and kills (scripts/faults-engine.sh); the engine is stopped afterwards.
 run_faults() {
   local rc
+  rm -f "$LOG_DIR/faults.xml"
   bash "$K2D_REPO/scripts/faults-engine.sh" exec env K2D_SKIP_SETUP=1 K2D_NO_BUILD=1 \
     bash "$K2D_REPO/conformance/run.sh" --junitxml="$LOG_DIR/faults.xml" \
     test_faults_engine.py test_faults_kill.py test_faults_disk.py
@@ -125,11 +126,11 @@ summary() {
         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
       } END { print p + 0, f + 0 }' "$LOG_DIR/cargo-test.log")
   fi
-  if [ -f "$LOG_DIR/conformance.xml" ] || [ -f "$LOG_DIR/conformance-podman.xml" ]; then
-    PYTEST_COUNTS=$(python3 - "$LOG_DIR"/conformance*.xml <<'PY'
-import sys, xml.etree.ElementTree as ET
+  if compgen -G "$LOG_DIR/conformance*.xml" >/dev/null || [ -f "$LOG_DIR/faults.xml" ]; then
+    PYTEST_COUNTS=$(python3 - "$LOG_DIR"/conformance*.xml "$LOG_DIR"/faults.xml <<'PY'
+import os, sys, xml.etree.ElementTree as ET
 suites = []
-for path in sys.argv[1:]:
+for path in filter(os.path.exists, sys.argv[1:]):
     root = ET.parse(path).getroot()
     suites += [root] if root.tag == "testsuite" else root.findall("testsuite")
 t = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
@@ -142,11 +143,11 @@ PY
   for i in "${!PHASE_NAMES[@]}"; do
     printf '  %-28s %8ss  %s\n' "${PHASE_NAMES[$i]}" "${PHASE_SECS[$i]}" "${PHASE_RESULTS[$i]}"
   done
-  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, conformance-podman.xml, k2d server logs)"
+  echo "  logs: target/k2d-test/ (cargo-test.log, conformance.xml, conformance-podman.xml, faults.xml, load.log, k2d server logs)"
   local cp=${CARGO_PASSED:-0} cf=${CARGO_FAILED:-0} pp=0 pf=0 ps=0
   [ -n "$PYTEST_COUNTS" ] && read -r pp pf ps <<<"$PYTEST_COUNTS"
   echo "  cargo test:  $cp passed, $cf failed"
-  echo "  conformance (Docker + Podman): $pp passed, $pf failed, $ps skipped"
+  echo "  conformance (Docker + Podman) and faults: $pp passed, $pf failed, $ps skipped"
   echo "=========================================================="
   if [ "$FAILED" = 0 ]; then
     echo "RESULT: all phases passed"

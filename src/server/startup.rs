@@ -24,12 +24,25 @@ fn io_kind(e: &anyhow::Error) -> Option<(ErrorKind, Option<i32>)> {
 
 /// Creates the data directory (mode 0700) and checks k2d can write files in it; the error says
 /// which path and what to do.
+///
+/// A full disk is not an error here: k2d starts and serves what it has stored, and each write
+/// is refused with a 507 Status until there is room again.
 pub fn data_dir(dir: &Path) -> Result<()> {
     let probe = dir.join(".write-check");
-    let result = files::ensure_private_dir(dir)
-        .and_then(|()| files::write_private(&probe, b"k2d"))
+    files::ensure_private_dir(dir).map_err(|e| data_dir_error(dir, &e))?;
+    let result = files::write_private(&probe, b"k2d")
         .and_then(|()| std::fs::remove_file(&probe).context("removing the write check"));
-    result.map_err(|e| data_dir_error(dir, &e))
+    match result {
+        Err(e) if io_kind(&e).is_some_and(|(_, code)| code == Some(libc::ENOSPC)) => {
+            let _ = std::fs::remove_file(&probe);
+            tracing::warn!(
+                "the data directory {} is full: serving what is stored; writes fail until there is room",
+                dir.display()
+            );
+            Ok(())
+        }
+        other => other.map_err(|e| data_dir_error(dir, &e)),
+    }
 }
 
 fn data_dir_error(dir: &Path, e: &anyhow::Error) -> anyhow::Error {
