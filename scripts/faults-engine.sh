@@ -65,12 +65,12 @@ start_engine() {
     echo "===== $(date -u +%Y-%m-%dT%H:%M:%SZ) start" >>"$LOGFILE"
     # The host's engine found its storage driver and iptables settings (lib.sh); this one uses
     # the same defaults. --cgroup-parent keeps its containers' cgroups apart from the host's.
-    setsid nohup nsenter --net="/run/netns/$NETNS" -- dockerd \
+    detached nsenter --net="/run/netns/$NETNS" -- dockerd \
       --host "unix://$SOCK" --pidfile "$PIDFILE" \
       --data-root "$FDATA" --exec-root "$FDIR/exec" \
       --cgroup-parent k2d-faults --bridge none \
-      </dev/null >>"$LOGFILE" 2>&1 &
-    pid=$!  # setsid and nsenter exec, so this is dockerd's pid
+      </dev/null >>"$LOGFILE" 2>&1
+    pid=$!  # detached and nsenter exec, so this is dockerd's pid
   fi
   for _ in $(seq 1 60); do
     answers && break

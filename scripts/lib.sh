@@ -192,8 +192,8 @@ _start_dockerd() {
   echo "===== $(date -u +%Y-%m-%dT%H:%M:%SZ) dockerd $*" >>"$K2D_RUN_DIR/dockerd.log"
   # setsid + nohup: dockerd outlives this script (and CI's shell) and gets no
   # terminal signals; stdin from /dev/null because CI has no stdin.
-  setsid nohup dockerd --host unix:///var/run/docker.sock "$@" \
-    </dev/null >>"$K2D_RUN_DIR/dockerd.log" 2>&1 &
+  detached dockerd --host unix:///var/run/docker.sock "$@" \
+    </dev/null >>"$K2D_RUN_DIR/dockerd.log" 2>&1
   pid=$!
   echo "$pid" >"$pidfile"
   _wait_dockerd "$pid" 60 && return 0
@@ -430,10 +430,22 @@ K2D_PODMAN_ENGINE="unix://$K2D_PODMAN_SOCKET"
 # helm 4), deselecting the other parametrized clients; tests without a client all run, except
 # test_fuzz_writes (it fuzzes the API's write path, which does not depend on the engine, and
 # took 237 s on Podman against 53 s on Docker here; it runs in the Docker pass).
+# shellcheck disable=SC2034  # read by scripts/test.sh
 K2D_PODMAN_SELECT="not kubectl-path and not kubectl-1.32 and not kubectl-1.35 and not helm-3 and not helm-4.3 and not test_fuzz_writes"
 
 podman_answers() {
   [ "$(timeout 30 curl -s --unix-socket "$K2D_PODMAN_SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]
+}
+
+# detached CMD...: runs CMD in the background in a session of its own (setsid, nohup), with
+# none of this shell's descriptors but stdin, stdout and stderr, so that a daemon started under
+# `flock LOCK ...` does not hold LOCK for the rest of its life. Every step execs, so $! is
+# CMD's pid.
+detached() {
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && { eval "exec $fd>&-"; } 2>/dev/null
+    done; exec nohup "$@"' detached "$@" &
 }
 
 # ensure_podman: Debian 12's podman (4.3.1, runc, CNI networking), configured for a machine
@@ -472,8 +484,8 @@ CONF
     fi
     rm -f "$K2D_PODMAN_SOCKET"
     log "starting podman system service on $K2D_PODMAN_ENGINE (log: $K2D_RUN_DIR/podman.log)"
-    setsid nohup podman system service --time=0 "$K2D_PODMAN_ENGINE" \
-      </dev/null >>"$K2D_RUN_DIR/podman.log" 2>&1 &
+    detached podman system service --time=0 "$K2D_PODMAN_ENGINE" \
+      </dev/null >>"$K2D_RUN_DIR/podman.log" 2>&1
     pid=$!
     echo "$pid" >"$pidfile"
     for _ in $(seq 1 60); do

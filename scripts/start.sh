@@ -68,7 +68,7 @@ if [ -z "${already:-}" ]; then
   mkdir -p "$K2D_DATA_DIR" "$(dirname "$LOG_FILE")" "$(dirname "$PID_FILE")"
   chmod 700 "$K2D_DATA_DIR"
   echo "===== $(date -u +%Y-%m-%dT%H:%M:%SZ) starting $BIN serve" >>"$LOG_FILE"
-  setsid nohup "$BIN" serve </dev/null >>"$LOG_FILE" 2>&1 &
+  detached "$BIN" serve </dev/null >>"$LOG_FILE" 2>&1
   pid=$!
   echo "$pid" >"$PID_FILE"
   echo "$bin_sum" >"$PID_FILE.binsum"
