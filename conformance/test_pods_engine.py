@@ -63,6 +63,8 @@ class Proxy:
         self.proc = None
 
     def start(self):
+        if self.proc and self.proc.poll() is None:
+            return  # already running (the fixture's teardown starts it in case a test stopped it)
         self.proc = subprocess.Popen([sys.executable, "-c", PROXY, str(self.path), engine_socket()])
         deadline = time.monotonic() + 10
         while not os.path.exists(self.path) and time.monotonic() < deadline:
