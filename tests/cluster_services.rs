@@ -402,9 +402,11 @@ async fn selector_changes_and_service_deletion() {
         addresses(v).0 == ["10.2.0.2"]
     })
     .await;
-    let slices = slices_of(&k2d, "pick").await;
-    assert_eq!(slices.len(), 1);
-    assert_eq!(slices[0]["endpoints"][0]["addresses"], json!(["10.2.0.2"]));
+    // The slices are written after the Endpoints, so they may lag behind them for a moment.
+    until_slices(&k2d, "pick", "y in the only slice", |s| {
+        s.len() == 1 && s[0]["endpoints"][0]["addresses"] == json!(["10.2.0.2"])
+    })
+    .await;
 
     // A headless Service lists the pods too, and is labelled headless.
     ok(
