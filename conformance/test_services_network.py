@@ -9,28 +9,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import urllib.request
 
-import pytest
-
 from conftest import TEST_IMAGE
-from helpers import namespace, uniq  # noqa: F401
+from helpers import namespace, uniq, wait_for  # noqa: F401
 
 
 def apply(kubectl, ns, obj):
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(obj))
 
 
-def wait(pred, what, timeout=90, every=0.5):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(every)
-    pytest.fail(f"{what} did not happen in {timeout}s (last: {last!r})")
+def wait(pred, what, timeout=90):
+    """helpers.wait_for with this file's argument order and a 90 s default."""
+    return wait_for(what, pred, timeout=timeout, interval=0.5)
 
 
 def pod_json(kubectl, ns, name):

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-
-import pytest
 
 from conftest import TEST_IMAGE
-from helpers import namespace, uniq  # noqa: F401
+from helpers import namespace, uniq, wait_for  # noqa: F401
 
 # Serves /data over HTTP on 8080; the first start writes its identity and time there.
 SERVE = ("trap 'exit 0' TERM; [ -f /data/index.html ] || echo \"$HOSTNAME $(date +%s%N)\" > /data/index.html; "
@@ -25,15 +22,9 @@ def apply(kubectl, ns, obj):
     kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(obj))
 
 
-def wait(pred, what, timeout=90, every=0.3):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(every)
-    pytest.fail(f"{what} did not happen in {timeout}s (last: {last!r})")
+def wait(pred, what, timeout=90):
+    """helpers.wait_for with this file's argument order and a 90 s default."""
+    return wait_for(what, pred, timeout=timeout, interval=0.3)
 
 
 def get_json(kubectl, *args):
