@@ -90,7 +90,8 @@ ensure_base_packages() {
   # docker.io brings dockerd, containerd, runc, iptables; the Docker CLI may
   # already be on PATH (this machine kind has a newer client in /usr/local/bin),
   # which is fine: it negotiates the API version with Debian's dockerd.
-  apt_install ca-certificates curl jq git openssl busybox-static docker.io
+  # iproute2: `ip netns` for the faults suite's engine (scripts/faults-engine.sh).
+  apt_install ca-certificates curl jq git openssl busybox-static docker.io iproute2
 }
 
 # ------------------------------------------------------------------ Docker engine
