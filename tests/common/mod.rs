@@ -62,7 +62,7 @@ impl K2d {
         let _ = std::fs::remove_dir_all(&data_dir);
         let port = free_port();
         let child = spawn(&data_dir, port);
-        let (token, ca) = wait_ready(&data_dir, port);
+        let (token, ca) = wait_ready(&data_dir, child.id());
         K2d {
             child,
             port,
@@ -78,7 +78,7 @@ impl K2d {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.child = spawn(&self.data_dir, self.port);
-        let (token, ca) = wait_ready(&self.data_dir, self.port);
+        let (token, ca) = wait_ready(&self.data_dir, self.child.id());
         self.token = token;
         self.ca = ca;
     }
@@ -261,12 +261,17 @@ fn spawn(data_dir: &std::path::Path, port: u16) -> Child {
 }
 
 /// Waits until k2d listens; its token and CA.
-fn wait_ready(data_dir: &std::path::Path, port: u16) -> (String, CertificateDer<'static>) {
+/// Waits until the k2d with process id `pid` serves: it writes `serving.json` with its pid
+/// just before its accept loop, after its credentials, signing key and store are in place (the
+/// port alone is not enough: it is bound first, and a restart leaves the old files behind).
+fn wait_ready(data_dir: &std::path::Path, pid: u32) -> (String, CertificateDer<'static>) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !data_dir.join("kubeconfig").exists()
-        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-    {
-        assert!(Instant::now() < deadline, "k2d did not start listening");
+    let serving_pid = || -> Option<u64> {
+        let text = std::fs::read(data_dir.join("serving.json")).ok()?;
+        serde_json::from_slice::<serde_json::Value>(&text).ok()?["pid"].as_u64()
+    };
+    while serving_pid() != Some(u64::from(pid)) {
+        assert!(Instant::now() < deadline, "k2d did not start serving");
         std::thread::sleep(Duration::from_millis(20));
     }
     let token = std::fs::read_to_string(data_dir.join("token"))
