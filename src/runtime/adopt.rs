@@ -4,8 +4,8 @@
 //! of its pod by name removes it. Containers of another k2d (another instance label) and the
 //! container k2d itself runs in (label `io.k2d.self`) are left out entirely.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::ListContainersOptions;
@@ -26,6 +26,42 @@ pub fn is_foreign(pod: &Value) -> bool {
     pod.pointer("/metadata/annotations")
         .and_then(|a| a.get(CONTAINER_ID))
         .is_some()
+}
+
+/// Plain containers whose pods were deleted by name, newest last. Their removal raises engine
+/// events (kill, die) while the container still exists; without this list, syncing on such an
+/// event could show the pod again after its DELETE succeeded. Container ids are never reused,
+/// so entries only need a bound, not an expiry.
+static REMOVED: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+
+/// How many removed container ids [`REMOVED`] remembers.
+const REMOVED_KEPT: usize = 256;
+
+/// Records that the container `id` is being removed with its pod: it is never shown again.
+pub fn removing(id: &str) {
+    let mut removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
+    if removed.len() == REMOVED_KEPT {
+        removed.pop_front();
+    }
+    removed.push_back(id.to_string());
+}
+
+/// Undoes [`removing`] when the engine refused the removal: the container stays, and so does
+/// its pod.
+pub fn removal_failed(id: &str) {
+    REMOVED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|r| r != id);
+}
+
+/// Whether container `id` (full or short) was removed with its pod.
+fn was_removed(id: &str) -> bool {
+    REMOVED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|r| r.starts_with(id) || id.starts_with(r.as_str()))
 }
 
 /// Whether a container with these labels was made by no k2d and is not a k2d itself.
@@ -187,6 +223,9 @@ pub async fn sync_one(rt: Arc<Runtime>, id: String) {
                 return;
             }
             let full_id = c.id.clone().unwrap_or(id);
+            if was_removed(&full_id) {
+                return;
+            }
             show(&rt, &c, &namespace, pods.get(&full_id)).await;
         }
         Err(bollard::errors::Error::DockerResponseServerError {
@@ -338,6 +377,16 @@ pub async fn resync(rt: Arc<Runtime>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_removed_container_is_never_shown_again_unless_its_removal_failed() {
+        let (gone, kept) = ("a1b2c3d4e5f6aaaa", "f6e5d4c3b2a1bbbb");
+        removing(gone);
+        removing(kept);
+        removal_failed(kept);
+        assert!(was_removed(gone) && was_removed(&gone[..12]));
+        assert!(!was_removed(kept));
+    }
 
     #[test]
     fn container_names_become_pod_names() {

@@ -49,9 +49,11 @@ async fn delete_pod(
                     .and_then(Value::as_str),
             )
         {
-            crate::runtime::containers::remove(engine, id)
-                .await
-                .map_err(|e| crate::engine::status(&e))?;
+            adopt::removing(id);
+            if let Err(e) = crate::runtime::containers::remove(engine, id).await {
+                adopt::removal_failed(id);
+                return Err(crate::engine::status(&e));
+            }
         }
         return match delete_object(ctx, resource, pod, opts) {
             // The runtime saw the container go and removed the pod first.
