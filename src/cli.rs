@@ -84,6 +84,10 @@ struct ServeArgs {
         default_value = "privileged"
     )]
     pod_security: crate::security::pod_security::Level,
+    /// How long an Event is kept after its last write (as kube-apiserver's `--event-ttl`): a
+    /// duration such as `1h`, `30m` or `1h30m`.
+    #[arg(long, env = "K2D_EVENT_TTL", default_value = "1h", value_parser = crate::controllers::event_expiry::parse_ttl)]
+    event_ttl: std::time::Duration,
     /// Log level or tracing filter (error, warn, info, debug, trace).
     #[arg(long, env = "K2D_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -139,6 +143,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         engine_looked_for,
         foreign_namespace: args.foreign_namespace,
         pod_security: args.pod_security,
+        event_ttl: args.event_ttl,
     };
     runtime()?.block_on(server::run(opts))
 }

@@ -7,6 +7,7 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
+pub mod event_expiry;
 pub mod events;
 pub mod job;
 pub mod kubernetes_service;
@@ -44,11 +45,18 @@ pub struct ControllerOptions {
     pub data_dir: PathBuf,
     /// The port k2d serves the API on (the `kubernetes` Service reaches it).
     pub port: u16,
+    /// How long an Event is kept after its last write (`--event-ttl`).
+    pub event_ttl: std::time::Duration,
 }
 
 /// Starts every controller on this runtime. They run until the process ends.
 pub fn start(router: Arc<Router>, options: ControllerOptions) {
-    let ControllerOptions { data_dir, port } = options;
+    let ControllerOptions {
+        data_dir,
+        port,
+        event_ttl,
+    } = options;
+    event_expiry::start(Client::new(router.clone(), "kube-apiserver"), event_ttl);
     let ca = std::fs::read_to_string(data_dir.join("ca.crt")).unwrap_or_default();
     serviceaccounts::start(
         crate::client::Client::new(router.clone(), "kube-controller-manager"),

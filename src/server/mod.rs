@@ -51,6 +51,8 @@ pub struct ServeOptions {
     pub foreign_namespace: String,
     /// The Pod Security level enforced where a namespace's label does not set one.
     pub pod_security: crate::security::pod_security::Level,
+    /// How long an Event is kept after its last write.
+    pub event_ttl: std::time::Duration,
 }
 
 struct State {
@@ -213,6 +215,7 @@ pub async fn run(opts: ServeOptions) -> Result<()> {
         crate::controllers::ControllerOptions {
             data_dir: opts.data_dir.clone(),
             port: opts.port,
+            event_ttl: opts.event_ttl,
         },
     );
     let auth = Authenticator::new(&creds.admin_token)

@@ -23,6 +23,8 @@ pub struct K2d {
     pub data_dir: PathBuf,
     pub token: String,
     ca: CertificateDer<'static>,
+    /// Extra `k2d serve` arguments, kept for restarts.
+    args: Vec<String>,
 }
 
 /// An answer.
@@ -58,10 +60,16 @@ fn free_port() -> u16 {
 
 impl K2d {
     pub fn start(name: &str) -> K2d {
+        K2d::start_with(name, &[])
+    }
+
+    /// Starts k2d with extra `serve` arguments.
+    pub fn start_with(name: &str, args: &[&str]) -> K2d {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let data_dir = std::env::temp_dir().join(format!("k2d-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
         let port = free_port();
-        let child = spawn(&data_dir, port);
+        let child = spawn(&data_dir, port, &args);
         let (token, ca) = wait_ready(&data_dir, child.id());
         K2d {
             child,
@@ -69,6 +77,7 @@ impl K2d {
             data_dir,
             token,
             ca,
+            args,
         }
     }
 
@@ -77,7 +86,7 @@ impl K2d {
     pub fn kill_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(&self.data_dir, self.port);
+        self.child = spawn(&self.data_dir, self.port, &self.args);
         let (token, ca) = wait_ready(&self.data_dir, self.child.id());
         self.token = token;
         self.ca = ca;
@@ -239,7 +248,7 @@ impl K2d {
     }
 }
 
-fn spawn(data_dir: &std::path::Path, port: u16) -> Child {
+fn spawn(data_dir: &std::path::Path, port: u16, args: &[String]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_k2d"))
         .args([
             "serve",
@@ -254,13 +263,13 @@ fn spawn(data_dir: &std::path::Path, port: u16) -> Child {
         ])
         .arg("--data-dir")
         .arg(data_dir)
+        .args(args)
         .env_remove("K2D_ADVERTISE_ADDRESS")
         .stdout(Stdio::null())
         .spawn()
         .expect("k2d starts")
 }
 
-/// Waits until k2d listens; its token and CA.
 /// Waits until the k2d with process id `pid` serves: it writes `serving.json` with its pid
 /// just before its accept loop, after its credentials, signing key and store are in place (the
 /// port alone is not enough: it is bound first, and a restart leaves the old files behind).
