@@ -11,8 +11,11 @@ use super::{ApiRequest, ApiResult};
 /// writes: mounted or read into pods (ConfigMaps, Secrets), served by the proxy and DNS
 /// (Services, Endpoints), run (Pods, Jobs, CronJobs), rolled out (Deployments, ReplicaSets,
 /// StatefulSets, DaemonSets and their ControllerRevisions), provisioned (StorageClasses,
-/// claims), authorizing (RBAC), issuing tokens (ServiceAccounts), describing the host (Nodes).
+/// claims), authorizing (RBAC), issuing tokens (ServiceAccounts), describing the host (Nodes),
+/// expired after `--event-ttl` (Events, which a cluster does nothing else with).
 pub const ACTED_ON: &[(&str, &str)] = &[
+    ("", "events"),
+    ("events.k8s.io", "events"),
     ("", "configmaps"),
     ("", "secrets"),
     ("", "services"),
