@@ -47,11 +47,11 @@ struct Inner {
     hub: Arc<Hub>,
 }
 
-/// One page of a list.
+/// One page of a list: whole objects, or what [`Store::scan`] decodes of each.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ListPage {
+pub struct ListPage<T = Value> {
     /// The objects, ordered by namespace then name.
-    pub items: Vec<Value>,
+    pub items: Vec<T>,
     /// The revision of the snapshot the page was read from.
     pub revision: u64,
     /// Whether more objects follow.
@@ -192,6 +192,33 @@ impl Store {
         start_after: Option<&str>,
         limit: usize,
     ) -> Result<ListPage, StoreError> {
+        self.page(group, resource, namespace, start_after, limit, |bytes| {
+            value::decode(bytes).map(|(_, obj)| obj)
+        })
+    }
+
+    /// Every object of `group`/`resource` in every namespace, decoded as `T`: a projection of
+    /// the fields the caller needs (serde skips the rest without building it), for scans of the
+    /// whole store that would cost many times the memory as whole objects.
+    pub fn scan<T: serde::de::DeserializeOwned>(
+        &self,
+        group: &str,
+        resource: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let page = self.page(group, resource, None, None, 0, value::decode_as::<T>)?;
+        Ok(page.items)
+    }
+
+    /// A page of objects, each decoded from its stored bytes by `decode`.
+    fn page<T>(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+        start_after: Option<&str>,
+        limit: usize,
+        decode: impl Fn(&[u8]) -> Result<T, StoreError>,
+    ) -> Result<ListPage<T>, StoreError> {
         let prefix = key::prefix(group, resource, namespace)?;
         let end = key::prefix_end(&prefix);
         let start = match start_after {
@@ -240,7 +267,7 @@ impl Store {
                     page.next = Some(key::position_of(&last_key[type_prefix_len..]));
                     break;
                 }
-                page.items.push(value::decode(v.value())?.1);
+                page.items.push(decode(v.value())?);
                 last_key.clear();
                 last_key.extend_from_slice(k.value());
             }

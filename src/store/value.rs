@@ -49,6 +49,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(u64, Value), StoreError> {
     Ok((revision, obj))
 }
 
+/// The object of stored bytes decoded as `T` (a projection of its fields).
+pub(crate) fn decode_as<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    revision(bytes)?;
+    serde_json::from_slice(&bytes[8..])
+        .map_err(|e| StoreError::Storage(format!("a stored object does not decode: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

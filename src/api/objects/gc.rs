@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -22,15 +23,117 @@ use crate::api::model::ResourceInfo;
 use crate::api::status::Status;
 use crate::generated::RESOURCES;
 
-/// Every stored object of every resource.
-fn all_objects(ctx: &ApiContext) -> Result<Vec<(&'static ResourceInfo, Value)>, Status> {
+/// What the collector reads of each stored object: who it is, whom it names as owners, and
+/// whether it waits for its dependents. The store is scanned for this
+/// projection ([`crate::store::Store::scan`]), not for whole objects: a scan then costs a
+/// small, fixed amount per object whatever the objects hold (thousands of Events, large
+/// ConfigMaps), and objects are read whole only when the collector writes them.
+#[derive(Deserialize, Default)]
+struct Stored {
+    #[serde(default)]
+    metadata: StoredMeta,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct StoredMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
+    owner_references: Option<Vec<OwnerUid>>,
+    #[serde(default)]
+    finalizers: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct OwnerUid {
+    #[serde(default)]
+    uid: String,
+}
+
+/// One stored object as the collector sees it.
+struct Entry {
+    resource: &'static ResourceInfo,
+    meta: StoredMeta,
+}
+
+impl Entry {
+    fn uid(&self) -> Option<&str> {
+        self.meta.uid.as_deref()
+    }
+
+    fn owners(&self) -> impl Iterator<Item = &str> {
+        self.meta
+            .owner_references
+            .iter()
+            .flatten()
+            .map(|o| o.uid.as_str())
+    }
+
+    fn names_owner(&self, uid: &str) -> bool {
+        self.owners().any(|o| o == uid)
+    }
+
+    fn waits_for_dependents(&self) -> bool {
+        self.meta
+            .finalizers
+            .iter()
+            .flatten()
+            .any(|f| f == FOREGROUND_FINALIZER)
+    }
+
+    /// The object as stored now, if it still exists.
+    fn read(&self, ctx: &ApiContext) -> Result<Option<Value>, Status> {
+        let k = key(self.resource, self.meta.namespace.as_deref(), &self.meta.name);
+        blocking(|| ctx.store.get(&k)).map_err(|e| store_error(self.resource, &k.name, e))
+    }
+}
+
+/// Every stored object of every resource, as the collector sees it.
+fn all_objects(ctx: &ApiContext) -> Result<Vec<Entry>, Status> {
     let mut out = Vec::new();
     for r in RESOURCES {
-        let (items, _) = blocking(|| ctx.store.list(r.group, r.name, None))
+        let items: Vec<Stored> = blocking(|| ctx.store.scan(r.group, r.name))
             .map_err(|e| store_error(r, "", e))?;
-        out.extend(items.into_iter().map(|o| (r, o)));
+        out.extend(items.into_iter().map(|o| Entry {
+            resource: r,
+            meta: o.metadata,
+        }));
     }
     Ok(out)
+}
+
+/// How often a write of the collector is tried again after another writer changed the object
+/// between its read and its write (the store refuses such a write with a 409).
+const CONFLICT_RETRIES: usize = 8;
+
+/// Runs `write` on the object `entry` names, read afresh, until it does not meet a write
+/// conflict (or the object is gone). `write` returns `Ok(false)` when the fresh object no
+/// longer needs it.
+fn with_fresh(
+    ctx: &ApiContext,
+    entry: &Entry,
+    mut write: impl FnMut(&Value) -> Result<(), Status>,
+) -> Result<(), Status> {
+    let mut attempt = 0;
+    loop {
+        let Some(obj) = entry.read(ctx)? else {
+            return Ok(());
+        };
+        if entry.uid().is_some() && meta::meta_str(&obj, "uid") != entry.uid() {
+            // Deleted and made again under the same name: not the object that was scanned.
+            return Ok(());
+        }
+        match write(&obj) {
+            Err(e) if e.code == 404 => return Ok(()),
+            Err(e) if e.code == 409 && attempt < CONFLICT_RETRIES => attempt += 1,
+            other => return other,
+        }
+    }
 }
 
 fn owner_uids(obj: &Value) -> Vec<&str> {
@@ -44,37 +147,24 @@ fn owner_uids(obj: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// The objects that name `uid` among their owners.
-pub fn dependents(
-    ctx: &ApiContext,
-    uid: &str,
-) -> Result<Vec<(&'static ResourceInfo, Value)>, Status> {
-    Ok(all_objects(ctx)?
-        .into_iter()
-        .filter(|(_, o)| owner_uids(o).contains(&uid))
-        .collect())
-}
-
 /// Removes the owner reference to `uid` from every dependent (Orphan propagation).
 pub fn orphan(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
-    for (r, mut obj) in dependents(ctx, uid)? {
-        let rv = meta::resource_version(&obj);
-        let m = meta::metadata(&mut obj);
-        if let Some(refs) = m.get_mut("ownerReferences").and_then(Value::as_array_mut) {
-            refs.retain(|o| o.get("uid").and_then(Value::as_str) != Some(uid));
-            if refs.is_empty() {
-                m.remove("ownerReferences");
+    for entry in all_objects(ctx)?.iter().filter(|e| e.names_owner(uid)) {
+        with_fresh(ctx, entry, |obj| {
+            let mut obj = obj.clone();
+            let rv = meta::resource_version(&obj);
+            let m = meta::metadata(&mut obj);
+            if let Some(refs) = m.get_mut("ownerReferences").and_then(Value::as_array_mut) {
+                refs.retain(|o| o.get("uid").and_then(Value::as_str) != Some(uid));
+                if refs.is_empty() {
+                    m.remove("ownerReferences");
+                }
             }
-        }
-        let k = key(
-            r,
-            meta::meta_str(&obj, "namespace"),
-            meta::meta_str(&obj, "name").unwrap_or_default(),
-        );
-        match blocking(|| ctx.store.update(&k, obj, rv)) {
-            Ok(_) | Err(crate::store::StoreError::NotFound) => {}
-            Err(e) => return Err(store_error(r, k.name.as_str(), e)),
-        }
+            let k = key(entry.resource, entry.meta.namespace.as_deref(), &entry.meta.name);
+            blocking(|| ctx.store.update(&k, obj, rv))
+                .map(drop)
+                .map_err(|e| store_error(entry.resource, &k.name, e))
+        })?;
     }
     Ok(())
 }
@@ -150,30 +240,20 @@ fn collect(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
     collect_from(ctx, &all_objects(ctx)?, uid)
 }
 
-fn collect_from(
-    ctx: &ApiContext,
-    all: &[(&'static ResourceInfo, Value)],
-    uid: &str,
-) -> Result<(), Status> {
-    let present: HashSet<&str> = all
-        .iter()
-        .filter_map(|(_, o)| meta::meta_str(o, "uid"))
-        .collect();
+fn collect_from(ctx: &ApiContext, all: &[Entry], uid: &str) -> Result<(), Status> {
+    let present: HashSet<&str> = all.iter().filter_map(Entry::uid).collect();
     let background = DeleteOptions::background();
-    for (r, obj) in all {
-        let owners = owner_uids(obj);
-        if !owners.contains(&uid) {
-            continue;
-        }
-        // An owner being deleted in the foreground still counts as gone for its dependents.
-        let live_owner = owners.iter().any(|o| *o != uid && present.contains(o));
-        if !live_owner && !meta::is_deleting(obj) {
-            match delete_object(ctx, r, obj, &background) {
-                Ok(_) => {}
-                Err(e) if e.code == 404 => {}
-                Err(e) => return Err(e),
+    for entry in all.iter().filter(|e| e.names_owner(uid)) {
+        with_fresh(ctx, entry, |obj| {
+            // An owner being deleted in the foreground still counts as gone for its
+            // dependents.
+            let owners = owner_uids(obj);
+            let live_owner = owners.iter().any(|o| *o != uid && present.contains(o));
+            if !owners.contains(&uid) || live_owner || meta::is_deleting(obj) {
+                return Ok(());
             }
-        }
+            delete_object(ctx, entry.resource, obj, &background).map(drop)
+        })?;
     }
     release_foreground_owner(ctx, all, uid)
 }
@@ -191,46 +271,29 @@ pub fn release_owners_in_background(ctx: &ApiContext, deleted: &Value) {
 
 /// Removes the `foregroundDeletion` finalizer of the owner `uid` once none of its dependents
 /// remain; the owner is then deleted.
-fn release_foreground_owner(
-    ctx: &ApiContext,
-    all: &[(&'static ResourceInfo, Value)],
-    uid: &str,
-) -> Result<(), Status> {
-    let Some((r, owner)) = all
-        .iter()
-        .find(|(_, o)| meta::meta_str(o, "uid") == Some(uid))
-    else {
+fn release_foreground_owner(ctx: &ApiContext, all: &[Entry], uid: &str) -> Result<(), Status> {
+    let Some(owner) = all.iter().find(|e| e.uid() == Some(uid)) else {
         return Ok(());
     };
-    if !meta::finalizers(owner)
-        .iter()
-        .any(|f| f == FOREGROUND_FINALIZER)
-        || all.iter().any(|(_, o)| owner_uids(o).contains(&uid))
-    {
+    if !owner.waits_for_dependents() || all.iter().any(|e| e.names_owner(uid)) {
         return Ok(());
     }
-    let mut released = owner.clone();
-    let rest: Vec<String> = meta::finalizers(owner)
-        .into_iter()
-        .filter(|f| f != FOREGROUND_FINALIZER)
-        .collect();
-    meta::metadata(&mut released).insert("finalizers".into(), serde_json::json!(rest));
-    let k = key(
-        r,
-        meta::meta_str(owner, "namespace"),
-        meta::meta_str(owner, "name").unwrap_or_default(),
-    );
-    if rest.is_empty() {
-        blocking(|| ctx.store.delete(&k, meta::resource_version(owner)))
-            .map_err(|e| store_error(r, &k.name, e))?;
-    } else {
-        blocking(|| {
-            ctx.store
-                .update(&k, released, meta::resource_version(owner))
-        })
-        .map_err(|e| store_error(r, &k.name, e))?;
-    }
-    Ok(())
+    with_fresh(ctx, owner, |obj| {
+        let rest: Vec<String> = meta::finalizers(obj)
+            .into_iter()
+            .filter(|f| f != FOREGROUND_FINALIZER)
+            .collect();
+        let k = key(owner.resource, owner.meta.namespace.as_deref(), &owner.meta.name);
+        let rv = meta::resource_version(obj);
+        let written = if rest.is_empty() {
+            blocking(|| ctx.store.delete(&k, rv)).map(drop)
+        } else {
+            let mut released = obj.clone();
+            meta::metadata(&mut released).insert("finalizers".into(), serde_json::json!(rest));
+            blocking(|| ctx.store.update(&k, released, rv)).map(drop)
+        };
+        written.map_err(|e| store_error(owner.resource, &k.name, e))
+    })
 }
 
 /// After a write that names owners: if none of them exists, the object is garbage, as the real
@@ -245,41 +308,49 @@ pub fn check_owners_in_background(ctx: &ApiContext, resource: &'static ResourceI
 
 fn delete_if_owners_gone(
     ctx: &ApiContext,
-    all: &[(&'static ResourceInfo, Value)],
+    all: &[Entry],
     resource: &'static ResourceInfo,
     obj: &Value,
     owners: &[String],
 ) -> Result<(), Status> {
-    let present = all
+    if all
         .iter()
-        .any(|(_, o)| meta::meta_str(o, "uid").is_some_and(|u| owners.iter().any(|w| w == u)));
-    if present {
+        .any(|e| e.uid().is_some_and(|u| owners.iter().any(|w| w == u)))
+    {
         return Ok(());
     }
-    match delete_object(ctx, resource, obj, &DeleteOptions::background()) {
-        Err(e) if e.code != 404 && e.code != 409 => Err(e),
-        _ => Ok(()),
-    }
+    let entry = Entry {
+        resource,
+        meta: StoredMeta {
+            name: meta::meta_str(obj, "name").unwrap_or_default().to_string(),
+            namespace: meta::meta_str(obj, "namespace").map(str::to_string),
+            uid: meta::meta_str(obj, "uid").map(str::to_string),
+            ..StoredMeta::default()
+        },
+    };
+    // Read afresh: the object may have been written since its creation queued this check.
+    with_fresh(ctx, &entry, |fresh| {
+        let still_garbage = owner_uids(fresh).iter().all(|o| owners.iter().any(|w| w == o));
+        if !still_garbage || meta::is_deleting(fresh) {
+            return Ok(());
+        }
+        delete_object(ctx, resource, fresh, &DeleteOptions::background()).map(drop)
+    })
 }
 
 /// At start-up: deletes objects all of whose owners are gone (a crash between an owner's
 /// deletion and its dependents'), and resumes foreground deletions.
 pub fn sweep(ctx: &ApiContext) -> Result<(), Status> {
     let all = all_objects(ctx)?;
-    let present: HashSet<&str> = all
-        .iter()
-        .filter_map(|(_, o)| meta::meta_str(o, "uid"))
-        .collect();
+    let present: HashSet<&str> = all.iter().filter_map(Entry::uid).collect();
     let mut orphaned_owners: HashSet<String> = HashSet::new();
-    for (_, obj) in &all {
-        let owners = owner_uids(obj);
+    for entry in &all {
+        let owners: Vec<&str> = entry.owners().collect();
         if !owners.is_empty() && owners.iter().all(|o| !present.contains(o)) {
             orphaned_owners.extend(owners.iter().map(|o| o.to_string()));
         }
-        if meta::finalizers(obj)
-            .iter()
-            .any(|f| f == FOREGROUND_FINALIZER)
-            && let Some(uid) = meta::meta_str(obj, "uid")
+        if entry.waits_for_dependents()
+            && let Some(uid) = entry.uid()
         {
             orphaned_owners.insert(uid.to_string());
         }

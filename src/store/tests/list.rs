@@ -153,3 +153,45 @@ fn a_list_is_one_snapshot_even_while_writes_go_on() {
     writer.join().unwrap();
     assert!(lists > 1);
 }
+
+#[test]
+fn a_scan_decodes_every_namespace_into_the_projection_asked_for() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Named {
+        metadata: NamedMeta,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct NamedMeta {
+        name: String,
+        #[serde(rename = "resourceVersion")]
+        resource_version: String,
+    }
+    let dir = TempDir::new("scan");
+    let store = Store::open(dir.path()).unwrap();
+    let mut expected = Vec::new();
+    for (ns, n) in [("b", "x"), ("a", "y")] {
+        let key = cm(ns, n);
+        let stored = store.create(&key, cm_obj(&key, "v")).unwrap();
+        expected.push((n.to_string(), rv(&stored).to_string()));
+    }
+    store
+        .create(
+            &ObjectKey::new("", "secrets", "a", "s"),
+            json!({"metadata": {"name": "s"}}),
+        )
+        .unwrap();
+    let scanned: Vec<Named> = store.scan("", "configmaps").unwrap();
+    let got: Vec<(String, String)> = scanned
+        .into_iter()
+        .map(|o| (o.metadata.name, o.metadata.resource_version))
+        .collect();
+    expected.reverse(); // namespace order: a before b
+    assert_eq!(got, expected);
+    // A projection the stored objects do not fit is an error, not a silent skip.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Wrong {
+        spec: String,
+    }
+    assert!(store.scan::<Wrong>("", "configmaps").is_err());
+}
