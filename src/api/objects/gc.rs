@@ -88,7 +88,11 @@ impl Entry {
 
     /// The object as stored now, if it still exists.
     fn read(&self, ctx: &ApiContext) -> Result<Option<Value>, Status> {
-        let k = key(self.resource, self.meta.namespace.as_deref(), &self.meta.name);
+        let k = key(
+            self.resource,
+            self.meta.namespace.as_deref(),
+            &self.meta.name,
+        );
         blocking(|| ctx.store.get(&k)).map_err(|e| store_error(self.resource, &k.name, e))
     }
 }
@@ -97,8 +101,8 @@ impl Entry {
 fn all_objects(ctx: &ApiContext) -> Result<Vec<Entry>, Status> {
     let mut out = Vec::new();
     for r in RESOURCES {
-        let items: Vec<Stored> = blocking(|| ctx.store.scan(r.group, r.name))
-            .map_err(|e| store_error(r, "", e))?;
+        let items: Vec<Stored> =
+            blocking(|| ctx.store.scan(r.group, r.name)).map_err(|e| store_error(r, "", e))?;
         out.extend(items.into_iter().map(|o| Entry {
             resource: r,
             meta: o.metadata,
@@ -160,7 +164,11 @@ pub fn orphan(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
                     m.remove("ownerReferences");
                 }
             }
-            let k = key(entry.resource, entry.meta.namespace.as_deref(), &entry.meta.name);
+            let k = key(
+                entry.resource,
+                entry.meta.namespace.as_deref(),
+                &entry.meta.name,
+            );
             blocking(|| ctx.store.update(&k, obj, rv))
                 .map(drop)
                 .map_err(|e| store_error(entry.resource, &k.name, e))
@@ -283,7 +291,11 @@ fn release_foreground_owner(ctx: &ApiContext, all: &[Entry], uid: &str) -> Resul
             .into_iter()
             .filter(|f| f != FOREGROUND_FINALIZER)
             .collect();
-        let k = key(owner.resource, owner.meta.namespace.as_deref(), &owner.meta.name);
+        let k = key(
+            owner.resource,
+            owner.meta.namespace.as_deref(),
+            &owner.meta.name,
+        );
         let rv = meta::resource_version(obj);
         let written = if rest.is_empty() {
             blocking(|| ctx.store.delete(&k, rv)).map(drop)
@@ -330,7 +342,9 @@ fn delete_if_owners_gone(
     };
     // Read afresh: the object may have been written since its creation queued this check.
     with_fresh(ctx, &entry, |fresh| {
-        let still_garbage = owner_uids(fresh).iter().all(|o| owners.iter().any(|w| w == o));
+        let still_garbage = owner_uids(fresh)
+            .iter()
+            .all(|o| owners.iter().any(|w| w == o));
         if !still_garbage || meta::is_deleting(fresh) {
             return Ok(());
         }
