@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::delete::{FOREGROUND_FINALIZER, delete_object};
 use super::options::DeleteOptions;
-use super::{ApiContext, blocking, key, store_error};
+use super::{ApiContext, blocking, key, retry_on_conflict, store_error};
 use crate::api::meta;
 use crate::api::model::ResourceInfo;
 use crate::api::status::Status;
@@ -55,26 +55,35 @@ pub fn dependents(
         .collect())
 }
 
-/// Removes the owner reference to `uid` from every dependent (Orphan propagation).
+/// Removes the owner reference to `uid` from every dependent (Orphan propagation), on a fresh
+/// read when a controller wrote the dependent meanwhile.
 pub fn orphan(ctx: &ApiContext, uid: &str) -> Result<(), Status> {
-    for (r, mut obj) in dependents(ctx, uid)? {
-        let rv = meta::resource_version(&obj);
-        let m = meta::metadata(&mut obj);
-        if let Some(refs) = m.get_mut("ownerReferences").and_then(Value::as_array_mut) {
+    for (r, obj) in dependents(ctx, uid)? {
+        retry_on_conflict(ctx, r, &obj, |current| {
+            let rv = meta::resource_version(current);
+            let mut obj = current.clone();
+            let m = meta::metadata(&mut obj);
+            let Some(refs) = m.get_mut("ownerReferences").and_then(Value::as_array_mut) else {
+                return Ok(());
+            };
+            let before = refs.len();
             refs.retain(|o| o.get("uid").and_then(Value::as_str) != Some(uid));
+            if refs.len() == before {
+                return Ok(());
+            }
             if refs.is_empty() {
                 m.remove("ownerReferences");
             }
-        }
-        let k = key(
-            r,
-            meta::meta_str(&obj, "namespace"),
-            meta::meta_str(&obj, "name").unwrap_or_default(),
-        );
-        match blocking(|| ctx.store.update(&k, obj, rv)) {
-            Ok(_) | Err(crate::store::StoreError::NotFound) => {}
-            Err(e) => return Err(store_error(r, k.name.as_str(), e)),
-        }
+            let k = key(
+                r,
+                meta::meta_str(&obj, "namespace"),
+                meta::meta_str(&obj, "name").unwrap_or_default(),
+            );
+            match blocking(|| ctx.store.update(&k, obj, rv)) {
+                Ok(_) | Err(crate::store::StoreError::NotFound) => Ok(()),
+                Err(e) => Err(store_error(r, k.name.as_str(), e)),
+            }
+        })?;
     }
     Ok(())
 }
@@ -161,18 +170,23 @@ fn collect_from(
         .collect();
     let background = DeleteOptions::background();
     for (r, obj) in all {
-        let owners = owner_uids(obj);
-        if !owners.contains(&uid) {
+        if !owner_uids(obj).contains(&uid) {
             continue;
         }
-        // An owner being deleted in the foreground still counts as gone for its dependents.
-        let live_owner = owners.iter().any(|o| *o != uid && present.contains(o));
-        if !live_owner && !meta::is_deleting(obj) {
-            match delete_object(ctx, r, obj, &background) {
-                Ok(_) => {}
-                Err(e) if e.code == 404 => {}
-                Err(e) => return Err(e),
+        // The batch's read may be a moment old: a controller that wrote the dependent since
+        // (a ReplicaSet's status) makes the delete conflict; it is decided again on a fresh read.
+        let deleted = retry_on_conflict(ctx, r, obj, |current| {
+            let owners = owner_uids(current);
+            // An owner being deleted in the foreground still counts as gone for its dependents.
+            let live_owner = owners.iter().any(|o| *o != uid && present.contains(o));
+            if !owners.contains(&uid) || live_owner || meta::is_deleting(current) {
+                return Ok(());
             }
+            delete_object(ctx, r, current, &background).map(drop)
+        });
+        match deleted {
+            Err(e) if e.code != 404 => return Err(e),
+            _ => {}
         }
     }
     release_foreground_owner(ctx, all, uid)
@@ -209,27 +223,31 @@ fn release_foreground_owner(
     {
         return Ok(());
     }
-    let mut released = owner.clone();
-    let rest: Vec<String> = meta::finalizers(owner)
-        .into_iter()
-        .filter(|f| f != FOREGROUND_FINALIZER)
-        .collect();
-    meta::metadata(&mut released).insert("finalizers".into(), serde_json::json!(rest));
     let k = key(
         r,
         meta::meta_str(owner, "namespace"),
         meta::meta_str(owner, "name").unwrap_or_default(),
     );
-    if rest.is_empty() {
-        blocking(|| ctx.store.delete(&k, meta::resource_version(owner)))
-            .map_err(|e| store_error(r, &k.name, e))?;
-    } else {
-        blocking(|| {
-            ctx.store
-                .update(&k, released, meta::resource_version(owner))
-        })
-        .map_err(|e| store_error(r, &k.name, e))?;
-    }
+    // A controller may write the owner meanwhile (its status): then again on a fresh read.
+    retry_on_conflict(ctx, r, owner, |current| {
+        let finalizers = meta::finalizers(current);
+        if !finalizers.iter().any(|f| f == FOREGROUND_FINALIZER) {
+            return Ok(());
+        }
+        let rest: Vec<String> = finalizers
+            .into_iter()
+            .filter(|f| f != FOREGROUND_FINALIZER)
+            .collect();
+        let rv = meta::resource_version(current);
+        let result = if rest.is_empty() {
+            blocking(|| ctx.store.delete(&k, rv)).map(drop)
+        } else {
+            let mut released = current.clone();
+            meta::metadata(&mut released).insert("finalizers".into(), serde_json::json!(rest));
+            blocking(|| ctx.store.update(&k, released, rv)).map(drop)
+        };
+        result.map_err(|e| store_error(r, &k.name, e))
+    })?;
     Ok(())
 }
 
@@ -256,8 +274,17 @@ fn delete_if_owners_gone(
     if present {
         return Ok(());
     }
-    match delete_object(ctx, resource, obj, &DeleteOptions::background()) {
-        Err(e) if e.code != 404 && e.code != 409 => Err(e),
+    // Written again since (a controller adopting it, or its status): decided on a fresh read.
+    let deleted = retry_on_conflict(ctx, resource, obj, |current| {
+        let named = owner_uids(current);
+        let still_owned = !named.is_empty() && named.iter().all(|o| owners.iter().any(|w| w == o));
+        if !still_owned || meta::is_deleting(current) {
+            return Ok(());
+        }
+        delete_object(ctx, resource, current, &DeleteOptions::background()).map(drop)
+    });
+    match deleted {
+        Err(e) if e.code != 404 => Err(e),
         _ => Ok(()),
     }
 }

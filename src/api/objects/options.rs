@@ -116,14 +116,13 @@ pub fn delete_options(req: &ApiRequest) -> Result<DeleteOptions, Status> {
             ));
         }
     };
+    // The query is decoded first, as the real server does: a malformed value is a 400 even
+    // when the body sets one.
+    let from_query = super::list_options::int64(&req.query, "gracePeriodSeconds")?;
     let grace_period = body
         .get("gracePeriodSeconds")
         .and_then(Value::as_i64)
-        .or_else(|| {
-            req.query
-                .get("gracePeriodSeconds")
-                .and_then(|v| v.parse().ok())
-        });
+        .or(from_query);
     let pre = body.get("preconditions");
     let dry = body
         .get("dryRun")
