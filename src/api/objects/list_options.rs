@@ -51,7 +51,7 @@ fn parse_resource_version(v: &str) -> Result<u64, Status> {
     let parsed = if v.starts_with('+') {
         Err(IntErrorKind::InvalidDigit)
     } else {
-        v.parse::<u64>().map_err(|e| e.kind().clone())
+        v.parse::<u64>().map_err(|e| *e.kind())
     };
     parsed.map_err(|kind| {
         let why = match kind {
