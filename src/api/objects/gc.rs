@@ -316,3 +316,105 @@ pub fn sweep(ctx: &ApiContext) -> Result<(), Status> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn context(dir: &std::path::Path) -> ApiContext {
+        ApiContext {
+            store: Arc::new(crate::store::Store::open(dir).unwrap()),
+            engine: None,
+            tokens: Arc::new(crate::security::tokens::TokenIssuer::load_or_create(dir).unwrap()),
+            gc: Default::default(),
+        }
+    }
+
+    fn configmaps() -> &'static ResourceInfo {
+        RESOURCES
+            .iter()
+            .find(|r| r.group.is_empty() && r.name == "configmaps")
+            .unwrap()
+    }
+
+    fn store(ctx: &ApiContext, obj: Value) -> Value {
+        let k = key(
+            configmaps(),
+            Some("default"),
+            meta::meta_str(&obj, "name").unwrap(),
+        );
+        ctx.store.create(&k, obj).unwrap()
+    }
+
+    fn cm(name: &str, extra: Value) -> Value {
+        let mut m = json!({"name": name, "namespace": "default", "uid": format!("u-{name}")});
+        m.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": m})
+    }
+
+    /// Writes the object again (a label), as a controller writing its status would.
+    fn touch(ctx: &ApiContext, name: &str) {
+        let k = key(configmaps(), Some("default"), name);
+        let mut obj = ctx.store.get(&k).unwrap().unwrap();
+        obj["metadata"]["labels"] = json!({"touched": "yes"});
+        let rv = meta::resource_version(&obj);
+        ctx.store.update(&k, obj, rv).unwrap();
+    }
+
+    fn exists(ctx: &ApiContext, name: &str) -> bool {
+        let k = key(configmaps(), Some("default"), name);
+        ctx.store.get(&k).unwrap().is_some()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_dependent_written_after_the_read_is_still_collected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = context(tmp.path());
+        store(&ctx, cm("owner", json!({})));
+        let owner_ref =
+            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "u-owner"}]);
+        store(&ctx, cm("dep", json!({"ownerReferences": owner_ref})));
+        let stale = all_objects(&ctx).unwrap();
+        touch(&ctx, "dep");
+        let k = key(configmaps(), Some("default"), "owner");
+        ctx.store.delete(&k, None).unwrap();
+        collect_from(&ctx, &stale, "u-owner").unwrap();
+        assert!(!exists(&ctx, "dep"), "the dependent was left behind");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_foreground_owner_written_after_the_read_is_still_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = context(tmp.path());
+        store(
+            &ctx,
+            cm(
+                "owner",
+                json!({"finalizers": [FOREGROUND_FINALIZER], "deletionTimestamp": "2026-01-01T00:00:00Z"}),
+            ),
+        );
+        let stale = all_objects(&ctx).unwrap();
+        touch(&ctx, "owner");
+        release_foreground_owner(&ctx, &stale, "u-owner").unwrap();
+        assert!(!exists(&ctx, "owner"), "the owner was not released");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn orphaning_removes_the_owner_reference() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = context(tmp.path());
+        let owner_ref =
+            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "u-owner"}]);
+        store(&ctx, cm("dep", json!({"ownerReferences": owner_ref})));
+        orphan(&ctx, "u-owner").unwrap();
+        let k = key(configmaps(), Some("default"), "dep");
+        let dep = ctx.store.get(&k).unwrap().unwrap();
+        assert!(dep.pointer("/metadata/ownerReferences").is_none());
+    }
+}
