@@ -261,6 +261,20 @@ CASES = [
      'forbidden for watch unless sendInitialEvents is provided'),
     ("delete-grace-not-a-number", "DELETE", "base", None, None, {"gracePeriodSeconds": "abc"}, 400,
      "BadRequest", 'strconv.ParseInt: parsing "abc": invalid syntax'),
+    # write options: the real server's CreateOptions/UpdateOptions/PatchOptions/DeleteOptions validation
+    ("create-dryrun-unknown", "POST", "", json.dumps(configmap("x-dr", {"a": "1"})).encode(), JSON,
+     {"dryRun": "Yes"}, 422, "Invalid",
+     'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Yes"}: supported values: "All"'),
+    ("create-fieldmanager-too-long", "POST", "", json.dumps(configmap("x-fm", {"a": "1"})).encode(), JSON,
+     {"fieldManager": "m" * 129}, 422, "Invalid",
+     'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes'),
+    ("update-fieldmanager-control", "PUT", "base", json.dumps(configmap("base", {"a": "2"})).encode(), JSON,
+     {"fieldManager": "a\x01"}, 422, "Invalid",
+     'UpdateOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "a\\x01": invalid character U+0001 '
+     '(at position 1)'),
+    ("delete-propagation-unknown", "DELETE", "base", None, None, {"propagationPolicy": "Sometimes"}, 422, "Invalid",
+     'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported '
+     'values: "Foreground", "Background", "Orphan", "nil"'),
     ("update-resourceversion-abc", "PUT", "base",
      json.dumps({**configmap("base", {"a": "2"}), "metadata": {"name": "base", "resourceVersion": "abc"}}).encode(),
      JSON, None, 400, "BadRequest",
