@@ -37,9 +37,11 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A boolean parameter: `true`/`1` (as Kubernetes parses them).
+    /// A boolean parameter as Kubernetes decodes one: false when absent, `0` or `false` (any
+    /// case), true for anything else (an empty value too).
     pub fn flag(&self, name: &str) -> bool {
-        matches!(self.get(name), Some("true" | "1" | "True" | "TRUE"))
+        self.get(name)
+            .is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
     }
 }
 

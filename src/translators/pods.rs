@@ -12,19 +12,13 @@ use serde_json::{Value, json};
 use crate::api::objects::delete::{Outcome, delete_object};
 use crate::api::objects::filter::Filter;
 use crate::api::objects::options::{DeleteOptions, delete_options};
-use crate::api::objects::{self, ApiContext, blocking, key, object_reply, store_error};
+use crate::api::objects::{
+    self, ApiContext, CONFLICT_RETRIES, blocking, is_write_conflict, key, object_reply, store_error,
+};
 use crate::api::status::Status;
 use crate::api::{ApiRequest, ApiResult, Reply, meta, stored};
 use crate::generated::core_v1::PodTranslator;
 use crate::runtime::adopt;
-
-/// How often a delete is tried again when the pod changed under it.
-const CONFLICT_RETRIES: usize = 5;
-
-/// A conflict with a concurrent write (not a failed precondition).
-fn is_write_conflict(e: &Status) -> bool {
-    e.code == 409 && e.message.starts_with("Operation cannot be fulfilled")
-}
 
 /// The pods translator.
 pub struct Pods;

@@ -66,7 +66,7 @@ pub fn apply_subresource(
     schema: Option<usize>,
     now: &str,
 ) -> Result<Value, ApplyError> {
-    validate_field_manager(manager, true)?;
+    validate_field_manager(manager, true, "PatchOptions")?;
     let (api_version, kind) = check_config(live, config, schema)?;
     let shape = Shape::root(schema);
     let scope = Scope::of(schema, subresource);
@@ -162,10 +162,14 @@ pub fn apply_subresource(
 
 /// Checks a field manager name (422 when wrong): at most 128 bytes, printable, and present
 /// when `required` (apply).
-pub fn validate_field_manager(manager: &str, required: bool) -> Result<(), ApplyError> {
+pub fn validate_field_manager(
+    manager: &str,
+    required: bool,
+    options_kind: &str,
+) -> Result<(), ApplyError> {
     let invalid = |detail: String| {
         ApplyError::Invalid(format!(
-            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: {detail}"
+            "{options_kind}.meta.k8s.io \"\" is invalid: fieldManager: {detail}"
         ))
     };
     if manager.is_empty() && required {
@@ -180,8 +184,9 @@ pub fn validate_field_manager(manager: &str, required: bool) -> Result<(), Apply
     }
     if let Some((i, c)) = manager.char_indices().find(|(_, c)| !is_printable(*c)) {
         return Err(invalid(format!(
-            "Invalid value: {:?}: invalid character U+{:04X} (at position {i})",
-            manager, c as u32
+            "Invalid value: {}: invalid character U+{:04X} (at position {i})",
+            crate::api::validation::field_error::go_quote(manager),
+            c as u32
         )));
     }
     Ok(())

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::delete::{FOREGROUND_FINALIZER, delete_object};
 use super::options::DeleteOptions;
-use super::{ApiContext, blocking, key, store_error};
+use super::{ApiContext, blocking, key, retry_on_conflict, store_error};
 use crate::api::meta;
 use crate::api::model::ResourceInfo;
 use crate::api::status::Status;
@@ -111,32 +111,25 @@ fn all_objects(ctx: &ApiContext) -> Result<Vec<Entry>, Status> {
     Ok(out)
 }
 
-/// How often a write of the collector is tried again after another writer changed the object
-/// between its read and its write (the store refuses such a write with a 409).
-const CONFLICT_RETRIES: usize = 8;
-
-/// Runs `write` on the object `entry` names, read afresh, until it does not meet a write
-/// conflict (or the object is gone). `write` returns `Ok(false)` when the fresh object no
-/// longer needs it.
+/// Runs `write` on the object `entry` names, read afresh, and again on a fresh read while it
+/// meets a write conflict (another writer changed the object between the read and the write).
+/// Nothing to do when the object is gone, or was deleted and made again under its name.
+/// `write` decides from the fresh object whether there is still something to do.
 fn with_fresh(
     ctx: &ApiContext,
     entry: &Entry,
     mut write: impl FnMut(&Value) -> Result<(), Status>,
 ) -> Result<(), Status> {
-    let mut attempt = 0;
-    loop {
-        let Some(obj) = entry.read(ctx)? else {
-            return Ok(());
-        };
-        if entry.uid().is_some() && meta::meta_str(&obj, "uid") != entry.uid() {
-            // Deleted and made again under the same name: not the object that was scanned.
-            return Ok(());
-        }
-        match write(&obj) {
-            Err(e) if e.code == 404 => return Ok(()),
-            Err(e) if e.code == 409 && attempt < CONFLICT_RETRIES => attempt += 1,
-            other => return other,
-        }
+    let Some(obj) = entry.read(ctx)? else {
+        return Ok(());
+    };
+    let same = |o: &Value| entry.uid().is_none() || meta::meta_str(o, "uid") == entry.uid();
+    let written = retry_on_conflict(ctx, entry.resource, &obj, |fresh| {
+        if same(fresh) { write(fresh) } else { Ok(()) }
+    });
+    match written {
+        Err(e) if e.code == 404 => Ok(()),
+        other => other.map(drop),
     }
 }
 
@@ -373,4 +366,106 @@ pub fn sweep(ctx: &ApiContext) -> Result<(), Status> {
         collect(ctx, &uid)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn context(dir: &std::path::Path) -> ApiContext {
+        ApiContext {
+            store: Arc::new(crate::store::Store::open(dir).unwrap()),
+            engine: None,
+            tokens: Arc::new(crate::security::tokens::TokenIssuer::load_or_create(dir).unwrap()),
+            gc: Default::default(),
+        }
+    }
+
+    fn configmaps() -> &'static ResourceInfo {
+        RESOURCES
+            .iter()
+            .find(|r| r.group.is_empty() && r.name == "configmaps")
+            .unwrap()
+    }
+
+    fn store(ctx: &ApiContext, obj: Value) -> Value {
+        let k = key(
+            configmaps(),
+            Some("default"),
+            meta::meta_str(&obj, "name").unwrap(),
+        );
+        ctx.store.create(&k, obj).unwrap()
+    }
+
+    fn cm(name: &str, extra: Value) -> Value {
+        let mut m = json!({"name": name, "namespace": "default", "uid": format!("u-{name}")});
+        m.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": m})
+    }
+
+    /// Writes the object again (a label), as a controller writing its status would.
+    fn touch(ctx: &ApiContext, name: &str) {
+        let k = key(configmaps(), Some("default"), name);
+        let mut obj = ctx.store.get(&k).unwrap().unwrap();
+        obj["metadata"]["labels"] = json!({"touched": "yes"});
+        let rv = meta::resource_version(&obj);
+        ctx.store.update(&k, obj, rv).unwrap();
+    }
+
+    fn exists(ctx: &ApiContext, name: &str) -> bool {
+        let k = key(configmaps(), Some("default"), name);
+        ctx.store.get(&k).unwrap().is_some()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_dependent_written_after_the_read_is_still_collected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = context(tmp.path());
+        store(&ctx, cm("owner", json!({})));
+        let owner_ref =
+            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "u-owner"}]);
+        store(&ctx, cm("dep", json!({"ownerReferences": owner_ref})));
+        let stale = all_objects(&ctx).unwrap();
+        touch(&ctx, "dep");
+        let k = key(configmaps(), Some("default"), "owner");
+        ctx.store.delete(&k, None).unwrap();
+        collect_from(&ctx, &stale, "u-owner").unwrap();
+        assert!(!exists(&ctx, "dep"), "the dependent was left behind");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_foreground_owner_written_after_the_read_is_still_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = context(tmp.path());
+        store(
+            &ctx,
+            cm(
+                "owner",
+                json!({"finalizers": [FOREGROUND_FINALIZER], "deletionTimestamp": "2026-01-01T00:00:00Z"}),
+            ),
+        );
+        let stale = all_objects(&ctx).unwrap();
+        touch(&ctx, "owner");
+        release_foreground_owner(&ctx, &stale, "u-owner").unwrap();
+        assert!(!exists(&ctx, "owner"), "the owner was not released");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn orphaning_removes_the_owner_reference() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = context(tmp.path());
+        let owner_ref =
+            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "u-owner"}]);
+        store(&ctx, cm("dep", json!({"ownerReferences": owner_ref})));
+        orphan(&ctx, "u-owner").unwrap();
+        let k = key(configmaps(), Some("default"), "dep");
+        let dep = ctx.store.get(&k).unwrap().unwrap();
+        assert!(dep.pointer("/metadata/ownerReferences").is_none());
+    }
 }

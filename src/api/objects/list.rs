@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::filter::Filter;
-use super::{ApiContext, blocking, object_reply, store_error};
+use super::{ApiContext, blocking, list_options, object_reply, store_error};
 use crate::api::status::Status;
 use crate::api::{ApiRequest, ApiResult, Reply, accept, meta, table};
 
@@ -14,6 +14,7 @@ const CHUNK: usize = 500;
 
 /// Reads one object.
 pub async fn get(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
+    list_options::resource_version(&req.query)?;
     object_reply(req, StatusCode::OK, &super::read_existing(ctx, req)?)
 }
 
@@ -96,18 +97,12 @@ pub fn select(
 /// Lists the collection, as JSON or as a Table.
 pub async fn list(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     let filter = Filter::from_request(req)?;
-    let limit = match req.query.get("limit") {
-        Some(l) => match l.parse::<i64>() {
-            Ok(n) if n > 0 => Some(n as usize),
-            Ok(_) => None,
-            Err(_) => {
-                return Err(Status::bad_request(format!(
-                    "limit: Invalid value: \"{l}\": must be an integer"
-                )));
-            }
-        },
-        None => None,
-    };
+    list_options::validate(&req.query, false)?;
+    list_options::resource_version(&req.query)?;
+    // Zero or negative: no limit, as the real server reads it.
+    let limit = list_options::int64(&req.query, "limit")?
+        .filter(|n| *n > 0)
+        .map(|n| n as usize);
     let (items, revision, next) = select(ctx, req, &filter, limit)?;
     let rv = revision.to_string();
     let mut metadata = json!({"resourceVersion": rv});

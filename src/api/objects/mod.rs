@@ -11,6 +11,7 @@ pub mod delete;
 pub mod filter;
 pub mod gc;
 pub mod list;
+pub mod list_options;
 pub mod namespaces;
 pub mod options;
 pub mod scale;
@@ -98,6 +99,45 @@ pub fn store_error(resource: &ResourceInfo, name: &str, e: StoreError) -> Status
 /// other requests of this worker thread.
 pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
+}
+
+/// How often a write is tried again, on a fresh read, when a concurrent write changed the object.
+pub const CONFLICT_RETRIES: usize = 5;
+
+/// A conflict with a concurrent write (the stored resourceVersion moved on), not a failed
+/// precondition the caller asked for.
+pub fn is_write_conflict(e: &Status) -> bool {
+    e.code == 409 && e.message.starts_with("Operation cannot be fulfilled")
+}
+
+/// Does `write` on `obj` and, while it fails with a write conflict, again on a fresh read of the
+/// object (at most [`CONFLICT_RETRIES`] more times), as a real server's internal writers do.
+/// `Ok(None)` when the object is gone meanwhile; `write` decides from the fresh object whether
+/// there is still something to do.
+pub fn retry_on_conflict<T>(
+    ctx: &ApiContext,
+    resource: &'static ResourceInfo,
+    obj: &Value,
+    mut write: impl FnMut(&Value) -> Result<T, Status>,
+) -> Result<Option<T>, Status> {
+    let k = key(
+        resource,
+        super::meta::meta_str(obj, "namespace"),
+        super::meta::meta_str(obj, "name").unwrap_or_default(),
+    );
+    let mut result = write(obj);
+    for _ in 0..CONFLICT_RETRIES {
+        if !result.as_ref().is_err_and(is_write_conflict) {
+            break;
+        }
+        let fresh =
+            blocking(|| ctx.store.get(&k)).map_err(|e| store_error(resource, &k.name, e))?;
+        let Some(fresh) = fresh else {
+            return Ok(None);
+        };
+        result = write(&fresh);
+    }
+    result.map(Some)
 }
 
 /// The object the request names, if it exists.

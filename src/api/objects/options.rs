@@ -3,35 +3,48 @@
 
 use serde_json::Value;
 
+use crate::api::apply::validate_field_manager;
+use crate::api::model::Verb;
 use crate::api::status::Status;
+use crate::api::validation::field_error::{FieldError, go_quote, invalid_status};
 use crate::api::{ApiRequest, body};
 
-/// `true` for `dryRun=All`; an error for any other value.
-pub fn dry_run(req: &ApiRequest) -> Result<bool, Status> {
-    let mut dry = false;
-    for v in req.query.all("dryRun") {
-        match v {
-            "All" => dry = true,
-            "" => {}
-            other => {
-                return Err(Status::bad_request(format!(
-                    "Invalid dry run value: dryRun: Unsupported value: \"{other}\": supported values: \"All\""
-                )));
-            }
-        }
+/// The kind kube-apiserver names in a 422 about the request's options: `CreateOptions`,
+/// `UpdateOptions`, `PatchOptions` or `DeleteOptions`.
+fn options_kind(req: &ApiRequest) -> &'static str {
+    match req.verb {
+        Verb::Create => "CreateOptions",
+        Verb::Update => "UpdateOptions",
+        Verb::Delete | Verb::DeleteCollection => "DeleteOptions",
+        _ => "PatchOptions",
     }
-    Ok(dry)
 }
 
-/// The field manager: the query parameter, else the user agent's program name (as the real
-/// server does: the part before the first `/`).
+/// `true` for `dryRun=All`. Any other value (an empty one too) is refused as the real server's
+/// options validation does: 422, naming the whole list as Go prints a `[]string`.
+pub fn dry_run(req: &ApiRequest) -> Result<bool, Status> {
+    let values: Vec<&str> = req.query.all("dryRun").collect();
+    if values.iter().any(|v| *v != "All") {
+        let list: Vec<String> = values.iter().map(|v| go_quote(v)).collect();
+        return Err(Status::new(
+            422,
+            "Invalid",
+            format!(
+                "{}.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{{{}}}: supported values: \"All\"",
+                options_kind(req),
+                list.join(", ")
+            ),
+        ));
+    }
+    Ok(!values.is_empty())
+}
+
+/// The field manager: the query parameter (at most 128 bytes, printable: a 422 otherwise, as
+/// the real server's options validation answers), else the user agent's program name (as the
+/// real server does: the part before the first `/`).
 pub fn field_manager(req: &ApiRequest) -> Result<String, Status> {
-    if let Some(m) = req.query.get("fieldManager") {
-        if m.len() > 128 || m.chars().any(|c| c.is_control()) {
-            return Err(Status::bad_request(
-                "fieldManager: Invalid value: must be at most 128 printable characters",
-            ));
-        }
+    if let Some(m) = req.query.get("fieldManager").filter(|m| !m.is_empty()) {
+        validate_field_manager(m, false, options_kind(req))?;
         return Ok(m.to_string());
     }
     let agent = req
@@ -102,28 +115,37 @@ pub fn delete_options(req: &ApiRequest) -> Result<DeleteOptions, Status> {
         .get("orphanDependents")
         .and_then(Value::as_bool)
         .or_else(|| req.query.get("orphanDependents").map(|v| v == "true"));
+    let mut errors = Vec::new();
+    if let (Some(p), Some(_)) = (&policy, orphan) {
+        errors.push(FieldError::invalid(
+            "propagationPolicy",
+            p.as_str(),
+            "orphanDependents and deletionPropagation cannot be both set",
+        ));
+    }
     let propagation = match (policy.as_deref(), orphan) {
         (Some("Foreground"), _) => Propagation::Foreground,
         (Some("Orphan"), _) | (None, Some(true)) => Propagation::Orphan,
         (Some("Background") | None, _) => Propagation::Background,
         (Some(other), _) => {
-            return Err(Status::new(
-                422,
-                "Invalid",
-                format!(
-                    "propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
-                ),
+            errors.push(FieldError::not_supported(
+                "propagationPolicy",
+                other,
+                &["Foreground", "Background", "Orphan", "nil"],
             ));
+            Propagation::Background
         }
     };
+    if !errors.is_empty() {
+        return Err(invalid_status("DeleteOptions", "meta.k8s.io", "", &errors));
+    }
+    // The query is decoded first, as the real server does: a malformed value is a 400 even
+    // when the body sets one.
+    let from_query = super::list_options::int64(&req.query, "gracePeriodSeconds")?;
     let grace_period = body
         .get("gracePeriodSeconds")
         .and_then(Value::as_i64)
-        .or_else(|| {
-            req.query
-                .get("gracePeriodSeconds")
-                .and_then(|v| v.parse().ok())
-        });
+        .or(from_query);
     let pre = body.get("preconditions");
     let dry = body
         .get("dryRun")

@@ -26,7 +26,7 @@ use hyper::body::Frame;
 use serde_json::{Value, json};
 
 use super::filter::Filter;
-use super::{ApiContext, blocking, store_error};
+use super::{ApiContext, blocking, list_options, store_error};
 use crate::api::model::ResourceInfo;
 use crate::api::status::Status;
 use crate::api::{ApiRequest, ApiResult, Reply, accept, meta, table};
@@ -241,44 +241,24 @@ pub async fn watch(ctx: &ApiContext, req: &ApiRequest) -> ApiResult {
     } else {
         None
     };
-    let send_initial = match req.query.get("sendInitialEvents") {
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(other) => {
-            return Err(Status::bad_request(format!(
-                "sendInitialEvents: Invalid value: {other:?}: must be true or false"
-            )));
-        }
-        None => None,
-    };
+    list_options::validate(&req.query, true)?;
+    let send_initial = list_options::bool_param(&req.query, "sendInitialEvents");
     let bookmarks = req.query.flag("allowWatchBookmarks");
-    if send_initial.is_some() {
-        if req.query.get("resourceVersionMatch") != Some("NotOlderThan") {
-            return Err(invalid(
-                "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan",
-            ));
-        }
-        if send_initial == Some(true) && !bookmarks {
-            return Err(invalid(
-                "allowWatchBookmarks: Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set",
-            ));
-        }
+    if send_initial == Some(true) && !bookmarks {
+        return Err(invalid(
+            "allowWatchBookmarks: Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set",
+        ));
     }
-    let rv = req.query.get("resourceVersion").filter(|v| !v.is_empty());
-    let since = match rv {
-        None | Some("0") => None,
-        Some(v) => Some(v.parse::<u64>().map_err(|_| Status::bad_request(format!("resourceVersion: Invalid value: {v:?}: must be a resourceVersion this server issued")))?),
-    };
+    let since = list_options::resource_version(&req.query)?;
     // Without a resourceVersion (or with "0") a watch starts with the current state; with one it
     // resumes after it, unless the client asked for initial events.
     let initial = send_initial.unwrap_or(since.is_none());
     let mut pending = VecDeque::new();
-    let timeout = req
-        .query
-        .get("timeoutSeconds")
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TIMEOUT);
+    // As the real server: none or 0 is its default, a negative one ends the watch at once.
+    let timeout = match list_options::int64(&req.query, "timeoutSeconds")? {
+        None | Some(0) => DEFAULT_TIMEOUT,
+        Some(n) => Duration::from_secs(n.max(0) as u64),
+    };
     let ranges = accept::parse(&req.headers);
     let encoding = match table::wanted(&ranges) {
         Some(version) => Encoding::Table {
