@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::wakeups;
+use super::{pod_state, wakeups};
 use crate::api::meta;
 use crate::client::{Client, path};
 use crate::store::EventKind;
@@ -149,12 +149,9 @@ fn last_write(obj: &Value) -> Option<i64> {
         .max()
 }
 
-/// Seconds since the Unix epoch of an RFC 3339 time (Events carry micro- and
-/// second-precision ones).
+/// Seconds since the Unix epoch of a `metav1.Time` or `MicroTime` (Events carry both).
 fn unix_seconds(s: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
+    pod_state::parse_time(s).map(|t| t.unix_timestamp())
 }
 
 fn unix_now() -> i64 {
@@ -217,39 +214,37 @@ mod tests {
         unix_seconds(s).unwrap()
     }
 
+    /// When the change makes the Event due, and the resourceVersion it keeps.
+    fn due(api: usize, kind: EventKind, obj: &Value, ttl: Duration, now: i64) -> (i64, String) {
+        match change_of(api, kind, obj, ttl, now) {
+            Some(Change::Written(_, due, rv)) => (due, rv),
+            _ => panic!("not written: {obj}"),
+        }
+    }
+
     #[test]
     fn an_event_is_due_a_ttl_after_its_newest_timestamp_never_after_now_plus_ttl() {
         let ttl = Duration::from_secs(60);
         let now = at("2026-11-21T12:00:00Z");
-        let Some(Change::Written(_, due, rv)) = change_of(
+        let written = due(
             0,
             EventKind::Added,
             &event("7", "2026-11-21T10:30:00Z"),
             ttl,
             now,
-        ) else {
-            panic!("not written")
-        };
-        assert_eq!((due, rv.as_str()), (at("2026-11-21T10:31:00Z"), "7"));
+        );
+        assert_eq!(written, (at("2026-11-21T10:31:00Z"), "7".to_string()));
         // A timestamp in the future does not keep it longer.
-        let Some(Change::Written(_, due, _)) = change_of(
-            0,
-            EventKind::Modified,
-            &event("8", "2030-01-01T00:00:00Z"),
-            ttl,
-            now,
-        ) else {
-            panic!("not written")
-        };
-        assert_eq!(due, now + 60);
+        let future = event("8", "2030-01-01T00:00:00Z");
+        assert_eq!(due(0, EventKind::Modified, &future, ttl, now).0, now + 60);
         // The events.k8s.io names and micro-second times count too.
         let v1 = json!({"metadata": {"namespace": "ns", "name": "e", "resourceVersion": "9"},
             "eventTime": "2026-11-21T11:00:00.123456Z",
             "series": {"count": 2, "lastObservedTime": "2026-11-21T11:10:00.000001Z"}});
-        let Some(Change::Written(_, due, _)) = change_of(1, EventKind::Added, &v1, ttl, now) else {
-            panic!("not written")
-        };
-        assert_eq!(due, at("2026-11-21T11:11:00Z"));
+        assert_eq!(
+            due(1, EventKind::Added, &v1, ttl, now).0,
+            at("2026-11-21T11:11:00Z")
+        );
     }
 
     #[test]

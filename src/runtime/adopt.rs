@@ -61,7 +61,12 @@ fn was_removed(id: &str) -> bool {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
-        .any(|r| r.starts_with(id) || id.starts_with(r.as_str()))
+        .any(|r| same_container(r, id))
+}
+
+/// Whether two container ids, each full or shortened, name the same container.
+fn same_container(a: &str, b: &str) -> bool {
+    a.starts_with(b) || b.starts_with(a)
 }
 
 /// Whether a container with these labels was made by no k2d and is not a k2d itself.
@@ -233,7 +238,7 @@ pub async fn sync_one(rt: Arc<Runtime>, id: String) {
         }) => {
             let gone: Vec<&Value> = pods
                 .iter()
-                .filter(|(cid, _)| cid.starts_with(&id) || id.starts_with(cid.as_str()))
+                .filter(|(cid, _)| same_container(cid, &id))
                 .map(|(_, p)| p)
                 .collect();
             for p in gone {
